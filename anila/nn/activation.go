@@ -1,0 +1,138 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// ActivationKind names an elementwise nonlinearity.
+type ActivationKind int
+
+// The activations offered by Activation.
+const (
+	LeakyReLU ActivationKind = iota // x if x > 0, else Slope·x
+	SiLU                            // x·σ(x), also called Swish
+	Tanh                            // tanh(x)
+	ELU                             // x if x > 0, else exp(x) − 1
+)
+
+var activationNames = map[ActivationKind]string{LeakyReLU: "leakyrelu", SiLU: "silu", Tanh: "tanh", ELU: "elu"}
+
+// String is the activation's name as the Python API spells it.
+func (k ActivationKind) String() string {
+	if s, ok := activationNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("activation(%d)", int(k))
+}
+
+// ParseActivation maps a name ("leakyrelu", "silu" or "swish", "tanh", "elu") to its kind.
+func ParseActivation(name string) (ActivationKind, error) {
+	if name == "swish" {
+		return SiLU, nil
+	}
+	for k, s := range activationNames {
+		if s == name {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("activation: unknown name %q (want leakyrelu, silu, swish, tanh or elu)", name)
+}
+
+// Activation applies Kind elementwise to Size features; Slope is LeakyReLU's negative slope.
+type Activation[T Float] struct {
+	Kind  ActivationKind
+	Size  int
+	Slope float64
+}
+
+// InSize is Size.
+func (a Activation[T]) InSize() int { return a.Size }
+
+// OutSize is Size.
+func (a Activation[T]) OutSize() int { return a.Size }
+
+// NumParams is zero.
+func (a Activation[T]) NumParams() int { return 0 }
+
+// Init does nothing: activations have no parameters.
+func (a Activation[T]) Init(p []T, rng *rand.Rand) {}
+
+// Spec describes the layer.
+func (a Activation[T]) Spec() string {
+	if a.Kind == LeakyReLU {
+		return fmt.Sprintf("leakyrelu(%g)", a.Slope)
+	}
+	return a.Kind.String()
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// Forward applies the nonlinearity.
+func (a Activation[T]) Forward(p, x, y []T, n int) {
+	x, y = x[:n*a.Size], y[:n*a.Size]
+	switch a.Kind {
+	case LeakyReLU:
+		s := T(a.Slope)
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = s * v
+			}
+		}
+	case SiLU:
+		for i, v := range x {
+			y[i] = T(float64(v) * sigmoid(float64(v)))
+		}
+	case Tanh:
+		for i, v := range x {
+			y[i] = T(math.Tanh(float64(v)))
+		}
+	case ELU:
+		for i, v := range x {
+			if v > 0 {
+				y[i] = v
+			} else {
+				y[i] = T(math.Expm1(float64(v)))
+			}
+		}
+	}
+}
+
+// Backward multiplies dy by the derivative; dx may alias dy. Activations have no parameters.
+func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
+	if dx == nil {
+		return
+	}
+	x, y, dy, dx = x[:n*a.Size], y[:n*a.Size], dy[:n*a.Size], dx[:n*a.Size]
+	switch a.Kind {
+	case LeakyReLU:
+		s := T(a.Slope)
+		for i, v := range x {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = s * dy[i]
+			}
+		}
+	case SiLU:
+		for i, v := range x {
+			sg := sigmoid(float64(v))
+			dx[i] = T(float64(dy[i]) * sg * (1 + float64(v)*(1-sg)))
+		}
+	case Tanh:
+		for i, v := range y {
+			dx[i] = dy[i] * (1 - v*v)
+		}
+	case ELU:
+		for i, v := range x {
+			if v > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = dy[i] * (y[i] + 1)
+			}
+		}
+	}
+}

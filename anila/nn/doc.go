@@ -1,0 +1,13 @@
+// Package nn holds the energy networks: layers over flat row-major slices, with batched
+// forward passes, gradients with respect to the input and to the parameters, in float32 and
+// float64 from one generic implementation.
+//
+// Files: float.go (the element types and the BLAS calls), layer.go (the Layer interface),
+// linear.go, activation.go, net.go (a sequence of layers and its Workspace), mlp.go (the MLP
+// constructor), energy.go (NetEnergy: a net with parameters as a sampler.Energy, spread over
+// the cores by chains), blas_cblas.go (OpenBLAS through gonum's netlib binding, build tag cblas).
+//
+// Parameters of a net live in one flat vector: the layers' parameters in layer order, and
+// within a Linear layer the weight (out×in, row-major, as PyTorch stores it) then the bias.
+// Nothing allocates per forward or backward once a Workspace exists.
+package nn

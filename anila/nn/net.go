@@ -1,0 +1,136 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// Net is a sequence of layers mapping InSize features to one scalar, f(x), per example.
+// It holds no parameters: they are passed in as one flat vector (see the package doc).
+type Net[T Float] struct {
+	Layers  []Layer[T]
+	offsets []int
+	nParams int
+	maxSize int
+}
+
+// NewNet checks that consecutive layer sizes match and that the last layer has one output.
+func NewNet[T Float](layers ...Layer[T]) (*Net[T], error) {
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("nn: a net needs at least one layer")
+	}
+	net := &Net[T]{Layers: layers, offsets: make([]int, len(layers)+1)}
+	for i, l := range layers {
+		if l.InSize() <= 0 || l.OutSize() <= 0 {
+			return nil, fmt.Errorf("nn: layer %d (%s) has a non-positive size", i, l.Spec())
+		}
+		if i > 0 && layers[i-1].OutSize() != l.InSize() {
+			return nil, fmt.Errorf("nn: layer %d (%s) takes %d features but layer %d (%s) gives %d",
+				i, l.Spec(), l.InSize(), i-1, layers[i-1].Spec(), layers[i-1].OutSize())
+		}
+		net.offsets[i+1] = net.offsets[i] + l.NumParams()
+		net.maxSize = max(net.maxSize, l.InSize(), l.OutSize())
+	}
+	net.nParams = net.offsets[len(layers)]
+	if out := layers[len(layers)-1].OutSize(); out != 1 {
+		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not %d", out)
+	}
+	return net, nil
+}
+
+// InSize is the number of input features (the data dimension).
+func (net *Net[T]) InSize() int { return net.Layers[0].InSize() }
+
+// NumParams is the length of the flat parameter vector.
+func (net *Net[T]) NumParams() int { return net.nParams }
+
+// LayerParams returns layer i's part of the flat parameter vector p.
+func (net *Net[T]) LayerParams(p []T, i int) []T { return p[net.offsets[i]:net.offsets[i+1]] }
+
+// Init draws fresh parameters into p from rng, layer by layer.
+func (net *Net[T]) Init(p []T, rng *rand.Rand) {
+	for i, l := range net.Layers {
+		l.Init(net.LayerParams(p, i), rng)
+	}
+}
+
+// Spec describes the architecture, e.g. "linear(2,128) silu linear(128,1)".
+func (net *Net[T]) Spec() string {
+	s := make([]string, len(net.Layers))
+	for i, l := range net.Layers {
+		s[i] = l.Spec()
+	}
+	return strings.Join(s, " ")
+}
+
+// Workspace holds the activations of one Forward for up to Cap examples, for the Backward
+// that follows, and the scratch space of Backward.
+type Workspace[T Float] struct {
+	Cap  int
+	acts [][]T // acts[i] is the input of layer i; acts[len] the output
+	bufA []T
+	bufB []T
+	n    int
+}
+
+// NewWorkspace allocates space for batches of up to maxBatch examples.
+func (net *Net[T]) NewWorkspace(maxBatch int) *Workspace[T] {
+	ws := &Workspace[T]{Cap: maxBatch, acts: make([][]T, len(net.Layers)+1)}
+	for i, l := range net.Layers {
+		ws.acts[i+1] = make([]T, maxBatch*l.OutSize())
+	}
+	ws.bufA = make([]T, maxBatch*net.maxSize)
+	ws.bufB = make([]T, maxBatch*net.maxSize)
+	return ws
+}
+
+// Forward evaluates f on the n rows of x (n×InSize) into out (n), keeping the activations
+// in ws for Backward. x must stay unchanged until Backward has run.
+func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
+	if n > ws.Cap {
+		panic(fmt.Sprintf("nn: batch of %d examples in a workspace for %d", n, ws.Cap))
+	}
+	ws.n = n
+	ws.acts[0] = x[:n*net.InSize()]
+	for i, l := range net.Layers {
+		l.Forward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n)
+	}
+	copy(out[:n], ws.acts[len(net.Layers)][:n])
+}
+
+// Backward propagates dOut (n, the gradient of a loss with respect to each f(x_i)) through
+// the net of the last Forward: it writes ∇x into dx (n×InSize) when dx is not nil and adds
+// the parameter gradient into dp (NumParams) when dp is not nil.
+func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
+	n := ws.n
+	dy := ws.bufA[:n]
+	copy(dy, dOut[:n])
+	other := ws.bufB
+	for i := len(net.Layers) - 1; i >= 0; i-- {
+		l := net.Layers[i]
+		var dxl []T
+		switch {
+		case i > 0:
+			dxl = other[:n*l.InSize()]
+		case dx != nil:
+			dxl = dx[:n*l.InSize()]
+		}
+		var dpl []T
+		if dp != nil && l.NumParams() > 0 {
+			dpl = net.LayerParams(dp, i)
+		}
+		if dxl == nil && dpl == nil {
+			break
+		}
+		l.Backward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n)
+		if i > 0 {
+			// The next dy is this dx; swap the buffers.
+			if &other[0] == &ws.bufA[0] {
+				dy, other = dxl, ws.bufB
+			} else {
+				dy, other = dxl, ws.bufA
+			}
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package sampler
+
+import (
+	"fmt"
+	"math"
+)
+
+// Method chooses the step size rule.
+type Method int
+
+const (
+	// SGLD uses one scalar step size η for every coordinate.
+	SGLD Method = iota
+	// AniLA uses γ = η·b / max(b, |g|), per coordinate, pixel or chain.
+	AniLA
+)
+
+// String is the method's name as the Python API spells it.
+func (m Method) String() string {
+	switch m {
+	case SGLD:
+		return "sgld"
+	case AniLA:
+		return "anila"
+	}
+	return fmt.Sprintf("method(%d)", int(m))
+}
+
+// ParseMethod maps "sgld" or "anila" to a Method.
+func ParseMethod(s string) (Method, error) {
+	switch s {
+	case "sgld":
+		return SGLD, nil
+	case "anila", "stanley":
+		return AniLA, nil
+	}
+	return 0, fmt.Errorf("sampler: unknown sampler %q (want \"sgld\" or \"anila\")", s)
+}
+
+// Anisotropy is the granularity of AniLA's step size.
+type Anisotropy int
+
+const (
+	// PerCoordinate takes |g_i| for each coordinate (the default).
+	PerCoordinate Anisotropy = iota
+	// PerPixel takes the gradient norm over the channels of each pixel (NCHW layout).
+	PerPixel
+	// PerChain takes the gradient norm over the whole sample.
+	PerChain
+)
+
+// String is the mode's name as the Python API spells it.
+func (a Anisotropy) String() string {
+	switch a {
+	case PerCoordinate:
+		return "coordinate"
+	case PerPixel:
+		return "pixel"
+	case PerChain:
+		return "chain"
+	}
+	return fmt.Sprintf("anisotropy(%d)", int(a))
+}
+
+// ParseAnisotropy maps "coordinate", "pixel" or "chain" to an Anisotropy.
+func ParseAnisotropy(s string) (Anisotropy, error) {
+	switch s {
+	case "coordinate":
+		return PerCoordinate, nil
+	case "pixel":
+		return PerPixel, nil
+	case "chain":
+		return PerChain, nil
+	}
+	return 0, fmt.Errorf("sampler: unknown anisotropy %q (want \"coordinate\", \"pixel\" or \"chain\")", s)
+}
+
+// Config is a sampler's settings; the step is
+//
+//	z ← z + (γ/2)⊙∇f(z) + ε·√γ⊙ξ,  ξ ~ N(0, I)
+//
+// with γ = η for SGLD and γ = η·b / max(b, |∇f|) for AniLA.
+type Config struct {
+	Method Method
+	// StepSize is η: SGLD's step size, AniLA's largest step.
+	StepSize float64
+	// Threshold is AniLA's b: gradients below it take the full step η.
+	Threshold float64
+	// NoiseScale is ε; 1 is exact Langevin.
+	NoiseScale float64
+	// Anisotropy is AniLA's granularity.
+	Anisotropy Anisotropy
+	// Channels is the number of channels of an NCHW sample, for PerPixel (1 otherwise).
+	Channels int
+	// Adjusted adds a Metropolis–Hastings accept/reject (MALA), exact for a fixed energy.
+	Adjusted bool
+	// Lo and Hi clamp proposals to a box when Lo < Hi; adjusted samplers reject proposals
+	// outside it instead, which makes them exact for the target truncated to the box.
+	Lo, Hi float64
+}
+
+// DefaultConfig is SGLD with η = 0.01, ε = 1, b = 1, no box.
+func DefaultConfig() Config {
+	return Config{Method: SGLD, StepSize: 0.01, Threshold: 1, NoiseScale: 1, Channels: 1}
+}
+
+func finitePositive(name string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return fmt.Errorf("%s must be a finite positive number, got %v", name, v)
+	}
+	return nil
+}
+
+// Validate reports the first bad setting, naming it and its value. dim is the point
+// dimension the sampler will see (0 to skip the checks that need it).
+func (c Config) Validate(dim int) error {
+	if c.Method != SGLD && c.Method != AniLA {
+		return fmt.Errorf("sampler must be \"sgld\" or \"anila\", got %v", c.Method)
+	}
+	if err := finitePositive("step_size", c.StepSize); err != nil {
+		return err
+	}
+	if c.Method == AniLA {
+		if err := finitePositive("threshold", c.Threshold); err != nil {
+			return err
+		}
+	}
+	if math.IsNaN(c.NoiseScale) || math.IsInf(c.NoiseScale, 0) || c.NoiseScale < 0 {
+		return fmt.Errorf("noise_scale must be a finite number >= 0, got %v", c.NoiseScale)
+	}
+	if c.Adjusted && c.NoiseScale == 0 {
+		return fmt.Errorf("noise_scale must be > 0 for an adjusted sampler, got 0")
+	}
+	if c.Anisotropy < PerCoordinate || c.Anisotropy > PerChain {
+		return fmt.Errorf("anisotropy must be \"coordinate\", \"pixel\" or \"chain\", got %v", c.Anisotropy)
+	}
+	if c.Channels < 1 {
+		return fmt.Errorf("channels must be >= 1, got %d", c.Channels)
+	}
+	if dim > 0 && c.Anisotropy == PerPixel && dim%c.Channels != 0 {
+		return fmt.Errorf("anisotropy \"pixel\" needs the dimension (%d) to be a multiple of channels (%d)", dim, c.Channels)
+	}
+	if math.IsNaN(c.Lo) || math.IsNaN(c.Hi) {
+		return fmt.Errorf("clamp bounds must not be NaN, got (%v, %v)", c.Lo, c.Hi)
+	}
+	return nil
+}
+
+// Clamped reports whether the box [Lo, Hi] is in force.
+func (c Config) Clamped() bool { return c.Lo < c.Hi }

@@ -1,0 +1,253 @@
+package sampler
+
+import (
+	"fmt"
+	"math"
+)
+
+// State is a batch of N chains: positions X (N×D, row-major), f at them (N) and ∇f (N×D).
+// The caller owns the buffers; Init fills F and G from X, Step keeps the three consistent.
+type State[T Float] struct {
+	X, F, G []T
+	N       int
+}
+
+// NewState allocates a state for n chains of dimension d.
+func NewState[T Float](n, d int) *State[T] {
+	return &State[T]{X: make([]T, n*d), F: make([]T, n), G: make([]T, n*d), N: n}
+}
+
+// Sampler runs Langevin steps on an Energy. It keeps scratch buffers and so is not safe for
+// concurrent use; nothing allocates per step once the buffers have grown to the batch size.
+type Sampler[T Float] struct {
+	Config Config
+	Energy Energy[T]
+
+	gamma, xp, fp, gp, gammaP, noise, u []T
+	accepted                            []bool
+}
+
+// New checks cfg against the energy's dimension and returns a sampler.
+func New[T Float](cfg Config, e Energy[T]) (*Sampler[T], error) {
+	if err := cfg.Validate(e.Dim()); err != nil {
+		return nil, err
+	}
+	return &Sampler[T]{Config: cfg, Energy: e}, nil
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+func (s *Sampler[T]) reserve(n, d int) {
+	s.gamma = grow(s.gamma, n*d)
+	s.xp = grow(s.xp, n*d)
+	s.fp = grow(s.fp, n)
+	s.gp = grow(s.gp, n*d)
+	s.noise = grow(s.noise, n*d)
+	if s.Config.Adjusted {
+		s.gammaP = grow(s.gammaP, n*d)
+		s.u = grow(s.u, n)
+		s.accepted = grow(s.accepted, n)
+	}
+}
+
+// Init evaluates f and ∇f at the chains' positions.
+func (s *Sampler[T]) Init(st *State[T]) {
+	d := s.Energy.Dim()
+	if len(st.X) < st.N*d || len(st.F) < st.N || len(st.G) < st.N*d {
+		panic(fmt.Sprintf("sampler: state buffers too small for %d chains of dimension %d", st.N, d))
+	}
+	s.Energy.EnergyGrad(st.X, st.N, st.F, st.G)
+}
+
+// stepSizes writes γ for every coordinate of the n×d gradient g into gamma and returns the
+// number of AniLA units whose gradient magnitude exceeded b, and the number of units.
+func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
+	c := &s.Config
+	eta := c.StepSize
+	if c.Method == SGLD {
+		for i := range gamma[:n*d] {
+			gamma[i] = T(eta)
+		}
+		return 0, n * d
+	}
+	b := c.Threshold
+	switch c.Anisotropy {
+	case PerCoordinate:
+		for i, v := range g[:n*d] {
+			a := math.Abs(float64(v))
+			if a > b {
+				clipped++
+				gamma[i] = T(eta * b / a)
+			} else {
+				gamma[i] = T(eta)
+			}
+		}
+		return clipped, n * d
+	case PerChain:
+		for k := 0; k < n; k++ {
+			row := g[k*d : (k+1)*d]
+			ss := 0.0
+			for _, v := range row {
+				ss += float64(v) * float64(v)
+			}
+			gk := T(eta)
+			if a := math.Sqrt(ss); a > b {
+				clipped++
+				gk = T(eta * b / a)
+			}
+			for i := k * d; i < (k+1)*d; i++ {
+				gamma[i] = gk
+			}
+		}
+		return clipped, n
+	default: // PerPixel, NCHW: coordinate c·P + p of a chain is channel c of pixel p
+		ch := c.Channels
+		p := d / ch
+		for k := 0; k < n; k++ {
+			row, grow := g[k*d:(k+1)*d], gamma[k*d:(k+1)*d]
+			for px := 0; px < p; px++ {
+				ss := 0.0
+				for cc := 0; cc < ch; cc++ {
+					v := float64(row[cc*p+px])
+					ss += v * v
+				}
+				gk := T(eta)
+				if a := math.Sqrt(ss); a > b {
+					clipped++
+					gk = T(eta * b / a)
+				}
+				for cc := 0; cc < ch; cc++ {
+					grow[cc*p+px] = gk
+				}
+			}
+		}
+		return clipped, n * p
+	}
+}
+
+// Step moves every chain once, drawing its noise from src, and describes the step.
+func (s *Sampler[T]) Step(src Source[T], st *State[T]) Info {
+	c := &s.Config
+	n, d := st.N, s.Energy.Dim()
+	s.reserve(n, d)
+	x, g := st.X[:n*d], st.G[:n*d]
+	gamma, xp, noise := s.gamma, s.xp, s.noise
+
+	clipped, units := s.stepSizes(g, gamma, n, d)
+	info := Info{Accept: 1}
+	s.describe(&info, g, gamma, n, d, clipped, units)
+	src.Normal(noise)
+	eps := c.NoiseScale
+	clamp := c.Clamped() && !c.Adjusted
+	lo, hi := T(c.Lo), T(c.Hi)
+	for i := range xp {
+		gi := gamma[i]
+		v := x[i] + gi/2*g[i] + T(eps*math.Sqrt(float64(gi)))*noise[i]
+		if clamp {
+			v = min(max(v, lo), hi)
+		}
+		xp[i] = v
+	}
+	s.Energy.EnergyGrad(xp, n, s.fp, s.gp)
+
+	if c.Adjusted {
+		info.Accept = s.metropolis(src, st, n, d)
+	} else {
+		copy(x, xp)
+		copy(st.F[:n], s.fp)
+		copy(g, s.gp)
+	}
+	return info
+}
+
+// metropolis accepts or rejects each chain's proposal (MALA with the state-dependent γ of
+// both directions) and returns the acceptance rate.
+func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int) float64 {
+	c := &s.Config
+	s.stepSizes(s.gp, s.gammaP, n, d)
+	src.Uniform(s.u)
+	eps2 := c.NoiseScale * c.NoiseScale
+	box := c.Clamped()
+	acc := 0
+	for k := 0; k < n; k++ {
+		lo, hi := k*d, (k+1)*d
+		// log q(z'|z): z' − μ(z) = ε√γ ξ, so the quadratic term is ξ²/2.
+		var fwd, back float64
+		inside := true
+		for i := lo; i < hi; i++ {
+			xi := float64(s.noise[i])
+			fwd -= 0.5*xi*xi + 0.5*math.Log(float64(s.gamma[i]))
+			gpi := float64(s.gammaP[i])
+			mu := float64(s.xp[i]) + gpi/2*float64(s.gp[i])
+			r := float64(st.X[i]) - mu
+			back -= r*r/(2*eps2*gpi) + 0.5*math.Log(gpi)
+			if box && (s.xp[i] < T(c.Lo) || s.xp[i] > T(c.Hi)) {
+				inside = false
+			}
+		}
+		logAlpha := float64(s.fp[k]) - float64(st.F[k]) + back - fwd
+		ok := inside && !math.IsNaN(logAlpha) && math.Log(float64(s.u[k])) < logAlpha
+		s.accepted[k] = ok
+		if ok {
+			acc++
+			copy(st.X[lo:hi], s.xp[lo:hi])
+			copy(st.G[lo:hi], s.gp[lo:hi])
+			st.F[k] = s.fp[k]
+		}
+	}
+	return float64(acc) / float64(n)
+}
+
+func (s *Sampler[T]) describe(info *Info, g, gamma []T, n, d, clipped, units int) {
+	if n == 0 || d == 0 {
+		return
+	}
+	sum, lo, hi := 0.0, math.Inf(1), math.Inf(-1)
+	for _, v := range gamma[:n*d] {
+		f := float64(v)
+		sum += f
+		lo = math.Min(lo, f)
+		hi = math.Max(hi, f)
+	}
+	info.GammaMean, info.GammaMin, info.GammaMax = sum/float64(n*d), lo, hi
+	if units > 0 {
+		info.Clipped = float64(clipped) / float64(units)
+	}
+	gn := 0.0
+	for k := 0; k < n; k++ {
+		ss := 0.0
+		for _, v := range g[k*d : (k+1)*d] {
+			ss += float64(v) * float64(v)
+		}
+		gn += math.Sqrt(ss)
+	}
+	info.GradNorm = gn / float64(n)
+}
+
+// Run starts n chains at x (n×Dim, updated in place), takes the given number of steps with
+// noise from src, and returns the Info averaged over the steps.
+func Run[T Float](cfg Config, e Energy[T], x []T, n, steps int, src Source[T]) (Info, error) {
+	s, err := New(cfg, e)
+	if err != nil {
+		return Info{}, err
+	}
+	d := e.Dim()
+	if len(x) < n*d {
+		return Info{}, fmt.Errorf("sampler: x holds %d values, want %d×%d", len(x), n, d)
+	}
+	st := &State[T]{X: x[:n*d], F: make([]T, n), G: make([]T, n*d), N: n}
+	s.Init(st)
+	var info Info
+	for k := 0; k < steps; k++ {
+		info.Add(s.Step(src, st))
+	}
+	if steps > 0 {
+		info.Scale(1 / float64(steps))
+	}
+	return info, nil
+}

@@ -1,0 +1,297 @@
+package train
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/anila-ebm/anila/anila/nn"
+)
+
+// Magic opens every saved trainer; FormatVersion is the version this code writes and reads.
+const (
+	Magic         = "ANILACKP"
+	FormatVersion = 1
+)
+
+// header is the JSON part of a checkpoint.
+type header struct {
+	Dtype    string    `json:"dtype"`
+	Arch     nn.Arch   `json:"arch"`
+	Config   Config    `json:"config"`
+	Iter     int       `json:"iter"`
+	OptStep  int       `json:"opt_step"`
+	RNG      []byte    `json:"rng"`
+	Sections []section `json:"sections"`
+}
+
+type section struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+	Bits  int    `json:"bits"` // 32 or 64
+}
+
+func dtypeName[T nn.Float]() string {
+	if nn.Is64[T]() {
+		return "float64"
+	}
+	return "float32"
+}
+
+// Marshal encodes the trainer whole — config, parameters, optimizer moments, replay buffer,
+// random state, iteration and history, but not the data — with a trailing SHA-256.
+func (t *Trainer[T]) Marshal() ([]byte, error) {
+	rng, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	bits := 32
+	if nn.Is64[T]() {
+		bits = 64
+	}
+	h := header{Dtype: dtypeName[T](), Arch: t.Arch, Config: t.Config, Iter: t.Iter, OptStep: t.opt.T, RNG: rng}
+	type part struct {
+		s   section
+		f   []T
+		f64 []float64
+	}
+	parts := []part{
+		{s: section{"params", len(t.Params), bits}, f: t.Params},
+		{s: section{"opt_m", len(t.opt.M), 64}, f64: t.opt.M},
+		{s: section{"opt_v", len(t.opt.V), 64}, f64: t.opt.V},
+		{s: section{"buffer", len(t.Buffer), bits}, f: t.Buffer},
+	}
+	for i, col := range t.History.Columns() {
+		parts = append(parts, part{s: section{"history/" + HistoryFields[i], len(*col), 64}, f64: *col})
+	}
+	for _, p := range parts {
+		h.Sections = append(h.Sections, p.s)
+	}
+	hj, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteString(Magic)
+	binary.Write(&buf, binary.LittleEndian, uint32(FormatVersion))
+	binary.Write(&buf, binary.LittleEndian, uint64(len(hj)))
+	buf.Write(hj)
+	for _, p := range parts {
+		if p.f == nil {
+			binary.Write(&buf, binary.LittleEndian, p.f64)
+			continue
+		}
+		if bits == 64 {
+			v := make([]float64, len(p.f))
+			for i, x := range p.f {
+				v[i] = float64(x)
+			}
+			binary.Write(&buf, binary.LittleEndian, v)
+		} else {
+			v := make([]float32, len(p.f))
+			for i, x := range p.f {
+				v[i] = float32(x)
+			}
+			binary.Write(&buf, binary.LittleEndian, v)
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	return buf.Bytes(), nil
+}
+
+// Save writes the trainer to path atomically: a temporary file in the same folder, fsync,
+// then rename, so a crash leaves either the old file or the new one, never a torn one.
+func (t *Trainer[T]) Save(path string) error {
+	b, err := t.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteAtomic(path, b)
+}
+
+// WriteAtomic writes b to path through a synced temporary file and a rename.
+func WriteAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// PeekDtype reads the element type ("float32" or "float64") a checkpoint holds.
+func PeekDtype(b []byte) (string, error) {
+	h, _, err := parse(b)
+	if err != nil {
+		return "", err
+	}
+	return h.Dtype, nil
+}
+
+// parse checks magic, version and checksum and returns the header and the payload.
+func parse(b []byte) (header, []byte, error) {
+	var h header
+	if len(b) < len(Magic)+12+sha256.Size {
+		return h, nil, fmt.Errorf("not an anila model file: only %d bytes", len(b))
+	}
+	if string(b[:len(Magic)]) != Magic {
+		return h, nil, fmt.Errorf("not an anila model file: bad magic at offset 0")
+	}
+	body, tail := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	ver := binary.LittleEndian.Uint32(b[8:12])
+	if ver != FormatVersion {
+		return h, nil, fmt.Errorf("model file format version %d is not supported (this anila reads version %d)", ver, FormatVersion)
+	}
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], tail) {
+		return h, nil, fmt.Errorf("model file is corrupt or truncated: checksum mismatch")
+	}
+	hl := binary.LittleEndian.Uint64(b[12:20])
+	if hl > uint64(len(body)-20) {
+		return h, nil, fmt.Errorf("model file is corrupt: header length %d at offset 12 exceeds the file", hl)
+	}
+	if err := json.Unmarshal(body[20:20+hl], &h); err != nil {
+		return h, nil, fmt.Errorf("model file is corrupt: bad header at offset 20: %v", err)
+	}
+	return h, body[20+hl:], nil
+}
+
+// Unmarshal rebuilds a trainer saved by Marshal; it has no data until SetData.
+func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
+	h, payload, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	if h.Dtype != dtypeName[T]() {
+		return nil, fmt.Errorf("model file holds %s, not %s", h.Dtype, dtypeName[T]())
+	}
+	t, err := New[T](h.Config, h.Arch, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("model file has a bad configuration: %w", err)
+	}
+	t.Config = h.Config
+	t.Iter, t.opt.T = h.Iter, h.OptStep
+	if err := t.pcg.UnmarshalBinary(h.RNG); err != nil {
+		return nil, fmt.Errorf("model file has a bad random state: %w", err)
+	}
+	t.rng = rand.New(t.pcg)
+	d := t.Dim()
+	off := 0
+	for _, s := range h.Sections {
+		if s.Count < 0 || (s.Bits != 32 && s.Bits != 64) {
+			return nil, fmt.Errorf("model file is corrupt: section %q has count %d, bits %d", s.Name, s.Count, s.Bits)
+		}
+		size := s.Count * s.Bits / 8
+		if size > len(payload)-off {
+			return nil, fmt.Errorf("model file is truncated in section %q", s.Name)
+		}
+		raw := payload[off : off+size]
+		off += size
+		vals := make([]float64, s.Count)
+		for i := range vals {
+			if s.Bits == 64 {
+				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			} else {
+				vals[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+			}
+		}
+		switch {
+		case s.Name == "params":
+			if s.Count != len(t.Params) {
+				return nil, fmt.Errorf("model file has %d parameters, its architecture needs %d", s.Count, len(t.Params))
+			}
+			for i, v := range vals {
+				t.Params[i] = T(v)
+			}
+		case s.Name == "opt_m" || s.Name == "opt_v":
+			if s.Count != len(t.Params) {
+				return nil, fmt.Errorf("model file has %d optimizer moments, want %d", s.Count, len(t.Params))
+			}
+			if s.Name == "opt_m" {
+				t.opt.M = vals
+			} else {
+				t.opt.V = vals
+			}
+		case s.Name == "buffer":
+			if s.Count%d != 0 || (t.Buffer != nil && s.Count != len(t.Buffer)) {
+				return nil, fmt.Errorf("model file has a buffer of %d values, want %d", s.Count, len(t.Buffer))
+			}
+			if s.Count > 0 {
+				t.Buffer = make([]T, s.Count)
+				for i, v := range vals {
+					t.Buffer[i] = T(v)
+				}
+			}
+		default:
+			found := false
+			for i, name := range HistoryFields {
+				if s.Name == "history/"+name {
+					*t.History.Columns()[i] = vals
+					found = true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("model file has an unknown section %q", s.Name)
+			}
+		}
+	}
+	if off != len(payload) {
+		return nil, fmt.Errorf("model file is corrupt: %d unexpected bytes after the last section", len(payload)-off)
+	}
+	if n := t.History.Len(); n != t.Iter {
+		return nil, fmt.Errorf("model file is corrupt: %d history entries for %d iterations", n, t.Iter)
+	}
+	for _, col := range t.History.Columns() {
+		if len(*col) != t.Iter {
+			return nil, fmt.Errorf("model file is corrupt: history columns differ in length")
+		}
+	}
+	if err := t.prepare(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Load reads a trainer saved by Save.
+func Load[T nn.Float](path string) (*Trainer[T], error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := Unmarshal[T](b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}

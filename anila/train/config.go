@@ -1,0 +1,174 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anila-ebm/anila/anila/sampler"
+)
+
+// ChainInit says where each iteration's Langevin chains start.
+type ChainInit int
+
+const (
+	// InitNoise starts from uniform noise on the box [NoiseLo, NoiseHi] (short-run).
+	InitNoise ChainInit = iota
+	// InitData starts from random data points.
+	InitData
+	// InitBuffer starts from a persistent replay buffer, each chain reinitialised to noise
+	// with probability Reinit.
+	InitBuffer
+)
+
+// String is the name the Python API uses.
+func (c ChainInit) String() string {
+	switch c {
+	case InitNoise:
+		return "noise"
+	case InitData:
+		return "data"
+	case InitBuffer:
+		return "buffer"
+	}
+	return fmt.Sprintf("init(%d)", int(c))
+}
+
+// ParseChainInit maps "noise", "data" or "buffer" to a ChainInit.
+func ParseChainInit(s string) (ChainInit, error) {
+	switch s {
+	case "noise":
+		return InitNoise, nil
+	case "data":
+		return InitData, nil
+	case "buffer":
+		return InitBuffer, nil
+	}
+	return 0, fmt.Errorf("init must be \"noise\", \"data\" or \"buffer\", got %q", s)
+}
+
+// Optimizer chooses the parameter update.
+type Optimizer int
+
+const (
+	// Adam is Kingma and Ba's method, as torch.optim.Adam computes it.
+	Adam Optimizer = iota
+	// SGD is plain gradient ascent with optional momentum, as torch.optim.SGD.
+	SGD
+)
+
+// String is the name the Python API uses.
+func (o Optimizer) String() string {
+	if o == SGD {
+		return "sgd"
+	}
+	return "adam"
+}
+
+// ParseOptimizer maps "adam" or "sgd" to an Optimizer.
+func ParseOptimizer(s string) (Optimizer, error) {
+	switch s {
+	case "adam":
+		return Adam, nil
+	case "sgd":
+		return SGD, nil
+	}
+	return 0, fmt.Errorf("optimizer must be \"adam\" or \"sgd\", got %q", s)
+}
+
+// Config holds a training run's settings. It is separate from the trainer's state.
+type Config struct {
+	Sampler sampler.Config
+	// Steps is K, the Langevin steps per iteration.
+	Steps int
+	// BatchSize is M, the data points and chains per iteration.
+	BatchSize int
+	Init      ChainInit
+	// BufferSize and Reinit configure the replay buffer (InitBuffer).
+	BufferSize int
+	Reinit     float64
+	Optimizer  Optimizer
+	// LR is the learning rate; Beta1, Beta2 and Eps are Adam's; Momentum is SGD's.
+	LR, Beta1, Beta2, Eps, Momentum float64
+	// L2 is α in the penalty α·(f(x)² + f(z)²).
+	L2 float64
+	// DataNoise is the sd of Gaussian noise added to each data batch.
+	DataNoise float64
+	// GradClip caps the parameter gradient's norm when > 0.
+	GradClip float64
+	// NoiseLo and NoiseHi bound the uniform noise chains start from; when NoiseLo >= NoiseHi
+	// they are taken from the data's range.
+	NoiseLo, NoiseHi float64
+	Seed             uint64
+}
+
+// DefaultConfig has settings that work on the toy data sets: AniLA, K = 20, batch 256,
+// replay buffer of 10,000 with 5% reinitialisation, Adam lr 1e-3, betas (0.5, 0.999).
+func DefaultConfig() Config {
+	s := sampler.DefaultConfig()
+	s.Method = sampler.AniLA
+	s.StepSize = 0.03
+	s.Threshold = 3
+	return Config{
+		Sampler: s, Steps: 20, BatchSize: 256, Init: InitBuffer, BufferSize: 10000, Reinit: 0.05,
+		Optimizer: Adam, LR: 1e-3, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8,
+		L2: 0.1,
+	}
+}
+
+func finiteNonNeg(name string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return fmt.Errorf("%s must be a finite number >= 0, got %v", name, v)
+	}
+	return nil
+}
+
+// Validate reports the first bad setting by its Python name and value.
+func (c Config) Validate(dim int) error {
+	if err := c.Sampler.Validate(dim); err != nil {
+		return err
+	}
+	if c.Steps < 1 {
+		return fmt.Errorf("steps must be >= 1, got %d", c.Steps)
+	}
+	if c.BatchSize < 1 {
+		return fmt.Errorf("batch_size must be >= 1, got %d", c.BatchSize)
+	}
+	if c.Init < InitNoise || c.Init > InitBuffer {
+		return fmt.Errorf("init must be \"noise\", \"data\" or \"buffer\", got %v", c.Init)
+	}
+	if c.Init == InitBuffer && c.BufferSize < c.BatchSize {
+		return fmt.Errorf("buffer_size must be >= batch_size (%d), got %d", c.BatchSize, c.BufferSize)
+	}
+	if math.IsNaN(c.Reinit) || c.Reinit < 0 || c.Reinit > 1 {
+		return fmt.Errorf("reinit must be in [0, 1], got %v", c.Reinit)
+	}
+	if c.Optimizer != Adam && c.Optimizer != SGD {
+		return fmt.Errorf("optimizer must be \"adam\" or \"sgd\", got %v", c.Optimizer)
+	}
+	if math.IsNaN(c.LR) || math.IsInf(c.LR, 0) || c.LR <= 0 {
+		return fmt.Errorf("lr must be a finite positive number, got %v", c.LR)
+	}
+	for _, b := range []struct {
+		name string
+		v    float64
+	}{{"beta1", c.Beta1}, {"beta2", c.Beta2}, {"momentum", c.Momentum}} {
+		if math.IsNaN(b.v) || b.v < 0 || b.v >= 1 {
+			return fmt.Errorf("%s must be in [0, 1), got %v", b.name, b.v)
+		}
+	}
+	if math.IsNaN(c.Eps) || math.IsInf(c.Eps, 0) || c.Eps <= 0 {
+		return fmt.Errorf("eps must be a finite positive number, got %v", c.Eps)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"l2", c.L2}, {"data_noise", c.DataNoise}, {"grad_clip", c.GradClip}} {
+		if err := finiteNonNeg(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if math.IsNaN(c.NoiseLo) || math.IsNaN(c.NoiseHi) || math.IsInf(c.NoiseLo, 0) || math.IsInf(c.NoiseHi, 0) {
+		return fmt.Errorf("noise box must be finite, got (%v, %v)", c.NoiseLo, c.NoiseHi)
+	}
+	return nil
+}

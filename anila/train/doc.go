@@ -1,0 +1,8 @@
+// Package train holds the maximum-likelihood loop of an energy-based model: per iteration,
+// Langevin chains start (from noise, data or a persistent replay buffer) and run K steps,
+// then the parameters ascend mean f(data) − mean f(samples) with Adam or SGD.
+//
+// Files: config.go (Config, defaults, validation), optimizer.go (Adam and SGD),
+// history.go (the per-iteration record), trainer.go (the loop), checkpoint.go (saving and
+// loading a trainer whole, atomically, with a format version and a checksum).
+package train

@@ -1,0 +1,313 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/sampler"
+)
+
+// DivergenceError reports a non-finite energy, gradient or parameter; the update of that
+// iteration was not applied.
+type DivergenceError struct {
+	Iter int
+	What string
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("training diverged at iteration %d: %s", e.Iter, e.What)
+}
+
+// Trainer is the state of a training run: the net's parameters, the optimizer's moments,
+// the replay buffer, the random stream and the history. It owns a copy of the data.
+type Trainer[T nn.Float] struct {
+	Config  Config
+	Arch    nn.Arch
+	Net     *nn.Net[T]
+	Params  []T
+	Iter    int
+	History History
+	// Buffer is the replay buffer (BufferSize × Dim) for InitBuffer, else nil.
+	Buffer []T
+
+	data  []T
+	nData int
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	opt   optState
+
+	energy      *nn.NetEnergy[T]
+	smp         *sampler.Sampler[T]
+	state       *sampler.State[T]
+	src         sampler.RandSource[T]
+	batch, f    []T
+	dOut, grad  []T
+	perm, chain []int
+	swaps       []int
+}
+
+// New builds the net of arch, draws its parameters from cfg.Seed, and prepares the buffer.
+// data (n×arch.In) is copied; it may be nil when the trainer is only used for sampling.
+func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], error) {
+	net, err := nn.Build[T](arch)
+	if err != nil {
+		return nil, err
+	}
+	d := net.InSize()
+	if data != nil && cfg.NoiseLo >= cfg.NoiseHi {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range data[:n*d] {
+			lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+		}
+		if n == 0 || lo == hi {
+			lo, hi = lo-1, hi+1
+		}
+		cfg.NoiseLo, cfg.NoiseHi = lo, hi
+	}
+	if cfg.NoiseLo >= cfg.NoiseHi {
+		cfg.NoiseLo, cfg.NoiseHi = -1, 1
+	}
+	if err := cfg.Validate(d); err != nil {
+		return nil, err
+	}
+	t := &Trainer[T]{Config: cfg, Arch: arch, Net: net, Params: make([]T, net.NumParams())}
+	t.pcg = rand.NewPCG(cfg.Seed, 0x5851f42d4c957f2d)
+	t.rng = rand.New(t.pcg)
+	net.Init(t.Params, t.rng)
+	t.opt = optState{M: make([]float64, len(t.Params)), V: make([]float64, len(t.Params))}
+	if cfg.Init == InitBuffer {
+		t.Buffer = make([]T, cfg.BufferSize*d)
+		t.uniform(t.Buffer)
+	}
+	if data != nil {
+		if err := t.SetData(data, n); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.prepare(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// prepare allocates the per-iteration buffers; after it, iterations allocate nothing.
+func (t *Trainer[T]) prepare() error {
+	d, m := t.Net.InSize(), t.Config.BatchSize
+	t.energy = nn.NewNetEnergy(t.Net, t.Params)
+	smp, err := sampler.New[T](t.Config.Sampler, t.energy)
+	if err != nil {
+		return err
+	}
+	t.smp = smp
+	t.state = sampler.NewState[T](m, d)
+	t.src = sampler.RandSource[T]{Rand: t.rng}
+	t.batch = make([]T, 2*m*d)
+	t.f = make([]T, 2*m)
+	t.dOut = make([]T, 2*m)
+	t.grad = make([]T, len(t.Params))
+	t.chain = make([]int, m)
+	t.swaps = make([]int, m)
+	if t.Buffer != nil {
+		t.perm = make([]int, max(len(t.Buffer)/d, t.nData))
+	} else {
+		t.perm = make([]int, t.nData)
+	}
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	return nil
+}
+
+// Dim is the data dimension.
+func (t *Trainer[T]) Dim() int { return t.Net.InSize() }
+
+// SetData replaces the training data with a copy of data (n×Dim).
+func (t *Trainer[T]) SetData(data []T, n int) error {
+	d := t.Dim()
+	if n < 1 {
+		return fmt.Errorf("X must hold at least one point, got %d", n)
+	}
+	if len(data) < n*d {
+		return fmt.Errorf("X holds %d values, want %d×%d", len(data), n, d)
+	}
+	for i, v := range data[:n*d] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("X holds a non-finite value %v at row %d, column %d", v, i/d, i%d)
+		}
+	}
+	t.data = append(t.data[:0], data[:n*d]...)
+	t.nData = n
+	if t.perm != nil && len(t.perm) < n {
+		t.perm = make([]int, n)
+		for i := range t.perm {
+			t.perm[i] = i
+		}
+	}
+	return nil
+}
+
+// HasData reports whether training data is present.
+func (t *Trainer[T]) HasData() bool { return t.nData > 0 }
+
+func (t *Trainer[T]) uniform(dst []T) {
+	lo, w := t.Config.NoiseLo, t.Config.NoiseHi-t.Config.NoiseLo
+	for i := range dst {
+		dst[i] = T(lo + w*t.rng.Float64())
+	}
+}
+
+// pick chooses m distinct indices from [0, n) into out (with replacement when n < m) by a
+// partial Fisher–Yates shuffle of t.perm, which it then restores to the identity.
+func (t *Trainer[T]) pick(n int, out []int) {
+	m := len(out)
+	if n < m {
+		for i := range out {
+			out[i] = t.rng.IntN(n)
+		}
+		return
+	}
+	p := t.perm[:n]
+	for i := 0; i < m; i++ {
+		j := i + t.rng.IntN(n-i)
+		t.swaps[i] = j
+		p[i], p[j] = p[j], p[i]
+		out[i] = p[i]
+	}
+	for i := m - 1; i >= 0; i-- {
+		j := t.swaps[i]
+		p[i], p[j] = p[j], p[i]
+	}
+}
+
+// Run trains for up to iters iterations, checking stop between them, and returns how many
+// it did. On divergence it returns a *DivergenceError and leaves the parameters as they
+// were before the failed update.
+func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
+	if t.nData == 0 {
+		return 0, fmt.Errorf("the trainer has no data: fit it on data first")
+	}
+	for i := 0; i < iters; i++ {
+		if stop != nil && stop.Load() {
+			return i, nil
+		}
+		if err := t.iterate(); err != nil {
+			return i, err
+		}
+	}
+	return iters, nil
+}
+
+func (t *Trainer[T]) iterate() error {
+	start := time.Now()
+	c := &t.Config
+	d, m := t.Dim(), c.BatchSize
+	st := t.state
+	x := st.X[:m*d]
+
+	// Chain starts.
+	switch c.Init {
+	case InitNoise:
+		t.uniform(x)
+	case InitData:
+		t.pick(t.nData, t.chain)
+		for k, j := range t.chain {
+			copy(x[k*d:(k+1)*d], t.data[j*d:(j+1)*d])
+		}
+	case InitBuffer:
+		t.pick(len(t.Buffer)/d, t.chain)
+		for k, j := range t.chain {
+			if t.rng.Float64() < c.Reinit {
+				t.uniform(x[k*d : (k+1)*d])
+			} else {
+				copy(x[k*d:(k+1)*d], t.Buffer[j*d:(j+1)*d])
+			}
+		}
+	}
+
+	// K Langevin steps.
+	t.smp.Init(st)
+	var info sampler.Info
+	for k := 0; k < c.Steps; k++ {
+		info.Add(t.smp.Step(t.src, st))
+	}
+	info.Scale(1 / float64(c.Steps))
+	if c.Init == InitBuffer {
+		for k, j := range t.chain {
+			copy(t.Buffer[j*d:(j+1)*d], x[k*d:(k+1)*d])
+		}
+	}
+
+	// Data batch, then samples, in one forward pass.
+	idx := t.chain
+	t.pick(t.nData, idx)
+	for k, j := range idx {
+		row := t.batch[k*d : (k+1)*d]
+		copy(row, t.data[j*d:(j+1)*d])
+		if c.DataNoise > 0 {
+			for i := range row {
+				row[i] += T(c.DataNoise * t.rng.NormFloat64())
+			}
+		}
+	}
+	copy(t.batch[m*d:], x)
+	t.energy.Forward(t.batch, 2*m, t.f)
+
+	// Loss L = −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²); dL/df per example.
+	var fData, fSample float64
+	inv := 1 / float64(m)
+	for k := 0; k < 2*m; k++ {
+		fk := float64(t.f[k])
+		if math.IsNaN(fk) || math.IsInf(fk, 0) {
+			return &DivergenceError{Iter: t.Iter + 1, What: fmt.Sprintf("non-finite energy %v", fk)}
+		}
+		sign := -1.0
+		if k >= m {
+			sign = 1
+			fSample += fk
+		} else {
+			fData += fk
+		}
+		t.dOut[k] = T((sign + 2*c.L2*fk) * inv)
+	}
+	fData *= inv
+	fSample *= inv
+	clear(t.grad)
+	t.energy.BackwardParams(t.dOut, t.grad)
+	ss := 0.0
+	for _, g := range t.grad {
+		ss += float64(g) * float64(g)
+	}
+	gnorm := math.Sqrt(ss)
+	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
+		return &DivergenceError{Iter: t.Iter + 1, What: "non-finite parameter gradient"}
+	}
+	if c.GradClip > 0 && gnorm > c.GradClip {
+		s := T(c.GradClip / gnorm)
+		for i := range t.grad {
+			t.grad[i] *= s
+		}
+	}
+	update(c, &t.opt, t.Params, t.grad)
+	t.Iter++
+
+	h := &t.History
+	h.FData = append(h.FData, fData)
+	h.FSample = append(h.FSample, fSample)
+	h.Gap = append(h.Gap, fData-fSample)
+	h.GradNorm = append(h.GradNorm, gnorm)
+	h.GammaMean = append(h.GammaMean, info.GammaMean)
+	h.GammaMin = append(h.GammaMin, info.GammaMin)
+	h.GammaMax = append(h.GammaMax, info.GammaMax)
+	h.Clipped = append(h.Clipped, info.Clipped)
+	h.SampleGradNorm = append(h.SampleGradNorm, info.GradNorm)
+	h.Accept = append(h.Accept, info.Accept)
+	h.Seconds = append(h.Seconds, time.Since(start).Seconds())
+	return nil
+}
+
+// Data returns the trainer's copy of the data (n×Dim) and n; do not modify it.
+func (t *Trainer[T]) Data() ([]T, int) { return t.data, t.nData }

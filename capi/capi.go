@@ -1,0 +1,54 @@
+package capi
+
+/*
+#include <stdint.h>
+extern void anila_export_table(uintptr_t* out, long long n);
+extern long long anila_export_count(void);
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/anila-ebm/anila/anila/data"
+	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/train"
+)
+
+// Version is the anila library version.
+const Version = "0.1.0"
+
+// LibraryVersion returns Version.
+func LibraryVersion() string { return Version }
+
+// BLAS names the BLAS implementation the library was built with.
+func BLAS() string { return nn.BLASName }
+
+// SetThreads sets how many threads anila computes on (n < 1: all cores). Results do not
+// depend on it.
+func SetThreads(n int) { nn.SetThreads(n) }
+
+// Threads is the number of threads anila computes on.
+func Threads() int { return nn.Threads() }
+
+// ToyNames lists the toy data sets.
+func ToyNames() []string { return data.ToyNames() }
+
+// HistoryFields lists the names of the training history's columns, in field order.
+func HistoryFields() []string { return train.HistoryFields }
+
+// ExportNames lists the data-plane functions, in the order of ExportTable.
+func ExportNames() []string { return exportNames }
+
+// ExportTable returns the addresses of the data-plane functions, for ctypes.
+func ExportTable() (t []uintptr, err error) {
+	defer guard(&err)
+	n := int64(C.anila_export_count())
+	if int(n) != len(exportNames) {
+		return nil, fmt.Errorf("export table has %d entries, names %d", n, len(exportNames))
+	}
+	out := make([]uintptr, n)
+	C.anila_export_table((*C.uintptr_t)(unsafe.Pointer(&out[0])), C.longlong(n))
+	return out, nil
+}

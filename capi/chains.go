@@ -1,0 +1,213 @@
+package capi
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/sampler"
+)
+
+// chains is a sampling session: n Langevin chains on an energy, with their own random stream,
+// so that running them in several calls gives the same bits as one call.
+type chains interface {
+	object
+	dim() int
+	count() int
+	positions(p unsafe.Pointer, n int, set bool) error
+	initFrom(how string, lo, hi float64) error
+	step(steps int) error
+	info() sampler.Info
+}
+
+type chainsT[T nn.Float] struct {
+	mu      *sync.Mutex // the target's lock
+	smp     *sampler.Sampler[T]
+	st      *sampler.State[T]
+	src     sampler.RandSource[T]
+	pools   func(how string) ([]T, int, error)
+	ready   bool
+	infoSum sampler.Info
+	steps   int
+}
+
+func newChainsT[T nn.Float](mu *sync.Mutex, e sampler.Energy[T], cfg sampler.Config, n int, seed uint64,
+	pools func(string) ([]T, int, error)) (*chainsT[T], error) {
+	if n < 1 {
+		return nil, fmt.Errorf("n must be >= 1, got %d", n)
+	}
+	if n > 1<<24 {
+		return nil, fmt.Errorf("n must be <= %d, got %d", 1<<24, n)
+	}
+	smp, err := sampler.New(cfg, e)
+	if err != nil {
+		return nil, err
+	}
+	return &chainsT[T]{mu: mu, smp: smp, st: sampler.NewState[T](n, e.Dim()), src: sampler.NewRandSource[T](seed), pools: pools}, nil
+}
+
+func (c *chainsT[T]) close()     {}
+func (c *chainsT[T]) dim() int   { return c.smp.Energy.Dim() }
+func (c *chainsT[T]) count() int { return c.st.N }
+
+func (c *chainsT[T]) positions(p unsafe.Pointer, n int, set bool) error {
+	if n != len(c.st.X) {
+		return fmt.Errorf("positions have %d values, the chains hold %d", n, len(c.st.X))
+	}
+	s := slice[T](p, n)
+	if set {
+		copy(c.st.X, s)
+		c.ready = false
+	} else {
+		copy(s, c.st.X)
+	}
+	return nil
+}
+
+func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
+	d := c.dim()
+	x := c.st.X
+	r := c.src.Rand
+	switch how {
+	case "noise":
+		if !(lo < hi) {
+			return fmt.Errorf("noise box must have lo < hi, got (%v, %v)", lo, hi)
+		}
+		for i := range x {
+			x[i] = T(lo + (hi-lo)*r.Float64())
+		}
+	case "normal":
+		for i := range x {
+			x[i] = T(r.NormFloat64())
+		}
+	case "buffer", "data":
+		src, rows, err := c.pools(how)
+		if err != nil {
+			return err
+		}
+		if rows == 0 {
+			return fmt.Errorf("init=%q: the model has no %s", how, how)
+		}
+		for k := 0; k < c.st.N; k++ {
+			j := r.IntN(rows)
+			copy(x[k*d:(k+1)*d], src[j*d:(j+1)*d])
+		}
+	default:
+		return fmt.Errorf("init must be \"noise\", \"normal\", \"buffer\" or \"data\", got %q", how)
+	}
+	c.ready = false
+	return nil
+}
+
+func (c *chainsT[T]) step(steps int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		c.smp.Init(c.st)
+		c.ready = true
+	}
+	for k := 0; k < steps; k++ {
+		c.infoSum.Add(c.smp.Step(c.src, c.st))
+		c.steps++
+	}
+	return nil
+}
+
+func (c *chainsT[T]) info() sampler.Info {
+	i := c.infoSum
+	if c.steps > 0 {
+		i.Scale(1 / float64(c.steps))
+	}
+	return i
+}
+
+func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
+	e := nn.NewNetEnergy(m.tr.Net, m.tr.Params)
+	return newChainsT[T](&m.mu, e, cfg, n, seed, func(how string) ([]T, int, error) {
+		if how == "buffer" {
+			if m.tr.Buffer == nil {
+				return nil, 0, fmt.Errorf("init=\"buffer\": the model was not trained with a replay buffer")
+			}
+			return m.tr.Buffer, len(m.tr.Buffer) / m.dim(), nil
+		}
+		x, n := m.tr.Data()
+		return x, n, nil
+	})
+}
+
+func lookupChains(h int64) (chains, error) {
+	o, err := lookup(h)
+	if err != nil {
+		return nil, err
+	}
+	c, ok := o.(chains)
+	if !ok {
+		return nil, fmt.Errorf("handle %d is not a set of chains", h)
+	}
+	return c, nil
+}
+
+// NewChains starts n chains on the energy of handle target (a model or an analytic energy),
+// sampled with sopts and seeded with seed. Their positions are set by InitChains or by the
+// data plane before the first step.
+func NewChains(target int64, sopts SamplerOptions, n int, seed int64) (h int64, err error) {
+	defer guard(&err)
+	o, err := lookup(target)
+	if err != nil {
+		return 0, err
+	}
+	ev, ok := o.(evaluator)
+	if !ok {
+		return 0, fmt.Errorf("handle %d is not an energy", target)
+	}
+	cfg, err := sopts.config()
+	if err != nil {
+		return 0, err
+	}
+	ev.lock().Lock()
+	c, err := ev.newChains(cfg, n, uint64(seed))
+	ev.lock().Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return register(c), nil
+}
+
+// InitChains sets the positions of chains h: "noise" (uniform on [lo, hi]), "normal",
+// "buffer" (rows of the model's replay buffer) or "data" (rows of the model's data).
+func InitChains(h int64, how string, lo, hi float64) (err error) {
+	defer guard(&err)
+	c, err := lookupChains(h)
+	if err != nil {
+		return err
+	}
+	return c.initFrom(how, lo, hi)
+}
+
+// StepChains moves chains h by the given number of steps.
+func StepChains(h int64, steps int) (err error) {
+	defer guard(&err)
+	c, err := lookupChains(h)
+	if err != nil {
+		return err
+	}
+	if steps < 0 {
+		return fmt.Errorf("steps must be >= 0, got %d", steps)
+	}
+	return c.step(steps)
+}
+
+// ChainsInfo describes the steps of chains h so far as JSON (averages of sampler.Info).
+func ChainsInfo(h int64) (s string, err error) {
+	defer guard(&err)
+	c, err := lookupChains(h)
+	if err != nil {
+		return "", err
+	}
+	i := c.info()
+	b, err := json.Marshal(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
+		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept})
+	return string(b), err
+}

@@ -1,0 +1,18 @@
+// Package capi is anila's Python-facing surface, built by gopy into ONE shared library with
+// two faces and one Go runtime:
+//
+//   - the control plane, through gopy's generated module: option structs (DefaultOptions,
+//     DefaultSamplerOptions), creating, training, saving, loading and closing objects, which
+//     Python holds as int64 handles; a Go error becomes a Python exception.
+//   - the data plane, through the //export functions of export.go, called with ctypes on the
+//     same library: NumPy arrays passed as pointers, zero-copy, with the GIL released.
+//     gopy's link step hides //export symbols, so table.c hands their addresses to Python
+//     through ExportTable.
+//
+// Every entry point recovers panics and returns them as errors. No pointer into NumPy memory
+// is kept after a call returns: data that outlives a call is copied.
+//
+// Files: options.go (option structs), handles.go (the handle registry), model.go (trained
+// models), chains.go (sampling sessions), energies.go (analytic energies), export.go (the C
+// functions), table.c (their addresses), capi.go (library-wide functions).
+package capi

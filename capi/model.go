@@ -1,0 +1,253 @@
+package capi
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/sampler"
+	"github.com/anila-ebm/anila/anila/train"
+)
+
+// evaluator is an object whose energy Python can evaluate: a model or an analytic energy.
+type evaluator interface {
+	object
+	dim() int
+	dtype() string
+	lock() *sync.Mutex
+	// energyGrad evaluates f (and ∇f when g is not nil) at n points; x, f and g point to
+	// arrays of the object's dtype.
+	energyGrad(x, f, g unsafe.Pointer, n int) error
+	// newChains makes a sampling session on this energy.
+	newChains(cfg sampler.Config, n int, seed uint64) (chains, error)
+}
+
+// model is a trainable energy model of either dtype.
+type model interface {
+	evaluator
+	setData(x unsafe.Pointer, n int) error
+	train(iters int) (int, error)
+	numParams() int
+	params(dst unsafe.Pointer, n int, set bool) error
+	history(field int, dst []float64) error
+	historyLen() int
+	save(path string) error
+	meta() ([]byte, error)
+	stop() *atomic.Bool
+}
+
+type modelT[T nn.Float] struct {
+	mu      sync.Mutex
+	tr      *train.Trainer[T]
+	eval    *nn.NetEnergy[T]
+	stopReq atomic.Bool
+}
+
+func newModelT[T nn.Float](tr *train.Trainer[T]) *modelT[T] {
+	return &modelT[T]{tr: tr, eval: nn.NewNetEnergy(tr.Net, tr.Params)}
+}
+
+func slice[T any](p unsafe.Pointer, n int) []T {
+	if n == 0 || p == nil {
+		return nil
+	}
+	return unsafe.Slice((*T)(p), n)
+}
+
+func (m *modelT[T]) close()             {}
+func (m *modelT[T]) dim() int           { return m.tr.Dim() }
+func (m *modelT[T]) lock() *sync.Mutex  { return &m.mu }
+func (m *modelT[T]) stop() *atomic.Bool { return &m.stopReq }
+func (m *modelT[T]) dtype() string {
+	if nn.Is64[T]() {
+		return "float64"
+	}
+	return "float32"
+}
+func (m *modelT[T]) numParams() int  { return len(m.tr.Params) }
+func (m *modelT[T]) historyLen() int { return m.tr.History.Len() }
+
+func (m *modelT[T]) energyGrad(x, f, g unsafe.Pointer, n int) error {
+	d := m.dim()
+	xs, fs := slice[T](x, n*d), slice[T](f, n)
+	if g != nil {
+		m.eval.EnergyGrad(xs, n, fs, slice[T](g, n*d))
+		return nil
+	}
+	m.eval.Forward(xs, n, fs)
+	return nil
+}
+
+func (m *modelT[T]) setData(x unsafe.Pointer, n int) error {
+	return m.tr.SetData(slice[T](x, n*m.dim()), n)
+}
+
+func (m *modelT[T]) train(iters int) (int, error) {
+	return m.tr.Run(iters, &m.stopReq)
+}
+
+func (m *modelT[T]) params(dst unsafe.Pointer, n int, set bool) error {
+	if n != len(m.tr.Params) {
+		return fmt.Errorf("parameter vector has %d values, the model has %d", n, len(m.tr.Params))
+	}
+	s := slice[T](dst, n)
+	if set {
+		copy(m.tr.Params, s)
+	} else {
+		copy(s, m.tr.Params)
+	}
+	return nil
+}
+
+func (m *modelT[T]) history(field int, dst []float64) error {
+	cols := m.tr.History.Columns()
+	if field < 0 || field >= len(cols) {
+		return fmt.Errorf("history field %d out of range", field)
+	}
+	copy(dst, *cols[field])
+	return nil
+}
+
+func (m *modelT[T]) save(path string) error { return m.tr.Save(path) }
+
+type modelMeta struct {
+	Dtype     string       `json:"dtype"`
+	Arch      nn.Arch      `json:"arch"`
+	Config    train.Config `json:"config"`
+	Iteration int          `json:"iteration"`
+	NumParams int          `json:"num_params"`
+	HasData   bool         `json:"has_data"`
+	HasBuffer bool         `json:"has_buffer"`
+	History   []string     `json:"history_fields"`
+}
+
+func (m *modelT[T]) meta() ([]byte, error) {
+	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
+		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
+		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields})
+}
+
+func lookupModel(h int64) (model, error) {
+	o, err := lookup(h)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := o.(model)
+	if !ok {
+		return nil, fmt.Errorf("handle %d is not a model", h)
+	}
+	return m, nil
+}
+
+// NewModel creates an untrained model; its parameters are drawn from opts.Seed.
+func NewModel(opts Options, sopts SamplerOptions) (h int64, err error) {
+	defer guard(&err)
+	arch, err := opts.arch()
+	if err != nil {
+		return 0, err
+	}
+	cfg, err := opts.config(sopts)
+	if err != nil {
+		return 0, err
+	}
+	switch opts.Dtype {
+	case "float32":
+		tr, err := train.New[float32](cfg, arch, nil, 0)
+		if err != nil {
+			return 0, err
+		}
+		return register(newModelT(tr)), nil
+	case "float64":
+		tr, err := train.New[float64](cfg, arch, nil, 0)
+		if err != nil {
+			return 0, err
+		}
+		return register(newModelT(tr)), nil
+	}
+	return 0, fmt.Errorf("dtype must be \"float32\" or \"float64\", got %q", opts.Dtype)
+}
+
+// Train runs up to iters training iterations on the model's data and returns how many ran
+// (fewer when Stop was called). A divergence error names the iteration.
+func Train(h int64, iters int) (done int, err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return 0, err
+	}
+	if iters < 0 {
+		return 0, fmt.Errorf("iterations must be >= 0, got %d", iters)
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	m.stop().Store(false)
+	return m.train(iters)
+}
+
+// Stop asks a running Train on model h to return after its current iteration.
+func Stop(h int64) (err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return err
+	}
+	m.stop().Store(true)
+	return nil
+}
+
+// ModelMeta describes model h as JSON: dtype, architecture, configuration, iteration.
+func ModelMeta(h int64) (s string, err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return "", err
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	b, err := m.meta()
+	return string(b), err
+}
+
+// Save writes model h to path atomically, with a format version and a checksum.
+func Save(h int64, path string) (err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return err
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	return m.save(path)
+}
+
+// Load reads a model saved by Save and returns its handle.
+func Load(path string) (h int64, err error) {
+	defer guard(&err)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	dt, err := train.PeekDtype(b)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	switch dt {
+	case "float32":
+		tr, err := train.Unmarshal[float32](b)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		return register(newModelT(tr)), nil
+	case "float64":
+		tr, err := train.Unmarshal[float64](b)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		return register(newModelT(tr)), nil
+	}
+	return 0, fmt.Errorf("%s: unknown dtype %q", path, dt)
+}

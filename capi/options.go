@@ -1,0 +1,130 @@
+package capi
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/sampler"
+	"github.com/anila-ebm/anila/anila/train"
+)
+
+// SamplerOptions configures a Langevin sampler; see anila/sampler.Config.
+type SamplerOptions struct {
+	// Sampler is "sgld" or "anila".
+	Sampler string
+	// Adjusted adds a Metropolis-Hastings correction (MALA).
+	Adjusted bool
+	// StepSize is η, Threshold is AniLA's b, NoiseScale is ε.
+	StepSize, Threshold, NoiseScale float64
+	// Anisotropy is "coordinate", "pixel" or "chain".
+	Anisotropy string
+	// Channels is the number of channels of an image sample, for "pixel".
+	Channels int
+	// ClampLo and ClampHi bound the samples when ClampLo < ClampHi.
+	ClampLo, ClampHi float64
+}
+
+// DefaultSamplerOptions is AniLA with η = 0.03, b = 3, ε = 1, per coordinate, no clamp.
+func DefaultSamplerOptions() SamplerOptions {
+	c := train.DefaultConfig().Sampler
+	return SamplerOptions{Sampler: c.Method.String(), StepSize: c.StepSize, Threshold: c.Threshold,
+		NoiseScale: c.NoiseScale, Anisotropy: c.Anisotropy.String(), Channels: 1}
+}
+
+func (o SamplerOptions) config() (sampler.Config, error) {
+	m, err := sampler.ParseMethod(o.Sampler)
+	if err != nil {
+		return sampler.Config{}, err
+	}
+	a, err := sampler.ParseAnisotropy(o.Anisotropy)
+	if err != nil {
+		return sampler.Config{}, err
+	}
+	ch := o.Channels
+	if ch == 0 {
+		ch = 1
+	}
+	return sampler.Config{Method: m, Adjusted: o.Adjusted, StepSize: o.StepSize, Threshold: o.Threshold,
+		NoiseScale: o.NoiseScale, Anisotropy: a, Channels: ch, Lo: o.ClampLo, Hi: o.ClampHi}, nil
+}
+
+// Options configures an energy model and its training; see anila/train.Config.
+type Options struct {
+	// Energy is the architecture family: "mlp".
+	Energy string
+	// Dim is the data dimension.
+	Dim int
+	// Hidden are the hidden layer widths.
+	Hidden []int
+	// Activation is "silu", "swish", "leakyrelu", "tanh" or "elu"; Slope is LeakyReLU's.
+	Activation string
+	Slope      float64
+	// Dtype is "float32" or "float64".
+	Dtype string
+	// Steps is K, the Langevin steps per iteration; BatchSize is M.
+	Steps, BatchSize int
+	// Init is "noise", "data" or "buffer"; BufferSize and Reinit configure the buffer.
+	Init       string
+	BufferSize int
+	Reinit     float64
+	// Optimizer is "adam" or "sgd".
+	Optimizer                       string
+	LR, Beta1, Beta2, Eps, Momentum float64
+	// L2 is the energy penalty α; DataNoise the sd added to data; GradClip the norm cap.
+	L2, DataNoise, GradClip float64
+	// NoiseLo and NoiseHi bound the uniform noise chains start from (data range if Lo >= Hi).
+	NoiseLo, NoiseHi float64
+	// Seed seeds every random draw of the run.
+	Seed int64
+}
+
+// DefaultOptions is a 2-128-128-1 SiLU MLP in float32 with train.DefaultConfig's settings.
+func DefaultOptions() Options {
+	c := train.DefaultConfig()
+	return Options{Energy: "mlp", Dim: 2, Hidden: []int{128, 128}, Activation: "silu", Slope: 0.05,
+		Dtype: "float32", Steps: c.Steps, BatchSize: c.BatchSize, Init: c.Init.String(),
+		BufferSize: c.BufferSize, Reinit: c.Reinit, Optimizer: c.Optimizer.String(), LR: c.LR,
+		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Momentum: c.Momentum, L2: c.L2,
+		DataNoise: c.DataNoise, GradClip: c.GradClip}
+}
+
+func (o Options) arch() (nn.Arch, error) {
+	if o.Energy != "mlp" {
+		return nn.Arch{}, fmt.Errorf("energy must be \"mlp\", got %q", o.Energy)
+	}
+	if o.Dim < 1 {
+		return nn.Arch{}, fmt.Errorf("dim must be >= 1, got %d", o.Dim)
+	}
+	for i, h := range o.Hidden {
+		if h < 1 || h > 1<<16 {
+			return nn.Arch{}, fmt.Errorf("hidden[%d] must be in [1, 65536], got %d", i, h)
+		}
+	}
+	if _, err := nn.ParseActivation(o.Activation); err != nil {
+		return nn.Arch{}, fmt.Errorf("activation must be one of silu, swish, leakyrelu, tanh, elu; got %q", o.Activation)
+	}
+	if math.IsNaN(o.Slope) || math.IsInf(o.Slope, 0) {
+		return nn.Arch{}, fmt.Errorf("slope must be finite, got %v", o.Slope)
+	}
+	return nn.Arch{Kind: o.Energy, In: o.Dim, Hidden: append([]int(nil), o.Hidden...), Activation: o.Activation, Slope: o.Slope}, nil
+}
+
+func (o Options) config(s SamplerOptions) (train.Config, error) {
+	sc, err := s.config()
+	if err != nil {
+		return train.Config{}, err
+	}
+	in, err := train.ParseChainInit(o.Init)
+	if err != nil {
+		return train.Config{}, err
+	}
+	opt, err := train.ParseOptimizer(o.Optimizer)
+	if err != nil {
+		return train.Config{}, err
+	}
+	return train.Config{Sampler: sc, Steps: o.Steps, BatchSize: o.BatchSize, Init: in,
+		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, Beta1: o.Beta1,
+		Beta2: o.Beta2, Eps: o.Eps, Momentum: o.Momentum, L2: o.L2, DataNoise: o.DataNoise,
+		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, Seed: uint64(o.Seed)}, nil
+}
