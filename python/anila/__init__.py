@@ -1,0 +1,56 @@
+"""anila: energy-based models trained with anisotropic Langevin dynamics (AniLA) or SGLD,
+on a Go engine.
+
+Quick start::
+
+    import anila
+    X = anila.datasets.rings(10_000, seed=0)
+    model = anila.train(X, sampler="anila", iterations=2000, seed=0)
+    Z = model.sample(1000)
+
+What lives where: `model` (Model, train, load), `estimator` (EBM), `datasets` (toy data),
+`energies` (analytic energies, sample), `metrics` (mmd), `plot` (matplotlib figures),
+`errors` (DivergenceError). The Go core is reached through one shared library (`_lib`).
+anila uses the Go runtime: after fork it cannot run; use multiprocessing's 'spawn' method.
+"""
+
+from __future__ import annotations
+
+from . import datasets, energies, metrics
+from ._lib import capi as _capi
+from .energies import sample
+from .errors import DivergenceError
+from .estimator import EBM
+from .model import Model, load, train
+
+__version__ = _capi.LibraryVersion()
+
+
+def set_num_threads(n: int) -> None:
+    """Compute on n threads (n < 1: all cores). Results do not depend on it."""
+    from ._validate import check_int
+
+    _capi.SetThreads(check_int("n", n))
+
+
+def get_num_threads() -> int:
+    """The number of threads anila computes on."""
+    return int(_capi.Threads())
+
+
+def blas() -> str:
+    """The BLAS the library was built with (OpenBLAS or gonum's pure Go)."""
+    return _capi.BLAS()
+
+
+def __getattr__(name):
+    # anila.plot imports matplotlib lazily.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'anila' has no attribute {name!r}")
+
+
+__all__ = ["train", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
+           "DivergenceError", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -1,0 +1,172 @@
+"""The parameters of `anila.train` and `anila.EBM`: defaults, validation, and conversion to
+the Go option structs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._lib import capi, go_ints
+from ._validate import check_bool, check_choice, check_float, check_int, check_seed
+
+SAMPLERS = ("anila", "sgld")
+ANISOTROPY = ("coordinate", "pixel", "chain")
+INITS = ("noise", "data", "buffer")
+OPTIMIZERS = ("adam", "sgd")
+ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu")
+ENERGIES = ("mlp",)
+DTYPES = ("float32", "float64")
+
+#: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
+DEFAULT_STEP_SIZE = {"sgld": 0.01, "anila": 0.03}
+DEFAULT_THRESHOLD = 3.0
+
+#: Defaults of every training parameter (those of `anila.train` and `anila.EBM`).
+DEFAULTS = dict(
+    energy="mlp",
+    hidden=(128, 128),
+    activation="silu",
+    slope=0.05,
+    sampler="anila",
+    adjusted=False,
+    steps=20,
+    step_size=None,
+    threshold=None,
+    noise_scale=1.0,
+    anisotropy="coordinate",
+    channels=1,
+    clamp="auto",
+    init="buffer",
+    buffer_size=10_000,
+    reinit=0.05,
+    iterations=2000,
+    batch_size=256,
+    lr=1e-3,
+    betas=(0.5, 0.999),
+    momentum=0.0,
+    optimizer="adam",
+    l2=0.1,
+    data_noise=0.0,
+    grad_clip=0.0,
+    dtype="float32",
+    seed=0,
+)
+
+
+def resolve(params: dict) -> dict:
+    """Validate training parameters (unknown names raise TypeError) and fill defaults."""
+    unknown = sorted(set(params) - set(DEFAULTS))
+    if unknown:
+        raise TypeError(f"unknown parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
+    p = dict(DEFAULTS)
+    p.update(params)
+    p["energy"] = check_choice("energy", p["energy"], ENERGIES)
+    hidden = p["hidden"]
+    if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
+        raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
+    p["hidden"] = tuple(check_int(f"hidden[{i}]", h, 1, 65536) for i, h in enumerate(hidden))
+    p["activation"] = check_choice("activation", p["activation"], ACTIVATIONS)
+    p["slope"] = check_float("slope", p["slope"])
+    p["sampler"] = check_choice("sampler", p["sampler"], SAMPLERS)
+    p["adjusted"] = check_bool("adjusted", p["adjusted"])
+    p["steps"] = check_int("steps", p["steps"], 1, 1_000_000)
+    if p["step_size"] is None:
+        p["step_size"] = DEFAULT_STEP_SIZE[p["sampler"]]
+    p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
+    if p["threshold"] is None:
+        p["threshold"] = DEFAULT_THRESHOLD
+    p["threshold"] = check_float("threshold", p["threshold"], 0, lo_open=True)
+    p["noise_scale"] = check_float("noise_scale", p["noise_scale"], 0)
+    if p["adjusted"] and p["noise_scale"] == 0:
+        raise ValueError("noise_scale must be > 0 for an adjusted sampler, got 0.0")
+    p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], ANISOTROPY)
+    p["channels"] = check_int("channels", p["channels"], 1, 4096)
+    clamp = p["clamp"]
+    if clamp is not None and clamp != "auto":
+        if isinstance(clamp, str) or not hasattr(clamp, "__len__") or len(clamp) != 2:
+            raise TypeError(f"clamp must be 'auto', None or a pair (lo, hi), got {clamp!r}")
+        lo, hi = check_float("clamp[0]", clamp[0]), check_float("clamp[1]", clamp[1])
+        if not lo < hi:
+            raise ValueError(f"clamp must have lo < hi, got {clamp!r}")
+        p["clamp"] = (lo, hi)
+    p["init"] = check_choice("init", p["init"], INITS)
+    p["buffer_size"] = check_int("buffer_size", p["buffer_size"], 1, 1 << 26)
+    p["reinit"] = check_float("reinit", p["reinit"], 0, 1)
+    p["iterations"] = check_int("iterations", p["iterations"], 0, 1 << 40)
+    p["batch_size"] = check_int("batch_size", p["batch_size"], 1, 1 << 20)
+    if p["init"] == "buffer" and p["buffer_size"] < p["batch_size"]:
+        raise ValueError(f"buffer_size must be >= batch_size ({p['batch_size']}), got {p['buffer_size']}")
+    p["lr"] = check_float("lr", p["lr"], 0, lo_open=True)
+    betas = p["betas"]
+    if isinstance(betas, str) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    p["betas"] = (check_float("betas[0]", betas[0], 0, 1, hi_open=True),
+                  check_float("betas[1]", betas[1], 0, 1, hi_open=True))
+    p["momentum"] = check_float("momentum", p["momentum"], 0, 1, hi_open=True)
+    p["optimizer"] = check_choice("optimizer", p["optimizer"], OPTIMIZERS)
+    p["l2"] = check_float("l2", p["l2"], 0)
+    p["data_noise"] = check_float("data_noise", p["data_noise"], 0)
+    p["grad_clip"] = check_float("grad_clip", p["grad_clip"], 0)
+    p["dtype"] = check_dtype(p["dtype"])
+    p["seed"] = check_seed(p["seed"])
+    return p
+
+
+def check_dtype(value) -> str:
+    """'float32' or 'float64' from a name, a NumPy type or a dtype."""
+    if not isinstance(value, str):
+        try:
+            value = np.dtype(value).name
+        except TypeError:
+            raise TypeError(f"dtype must be 'float32' or 'float64', got {value!r}") from None
+    return check_choice("dtype", value, DTYPES)
+
+
+def clamp_box(clamp, X) -> tuple[float, float]:
+    """The clamp box: 'auto' widens the data's range by 50% of its width on each side."""
+    if clamp is None:
+        return 0.0, 0.0
+    if clamp == "auto":
+        lo, hi = float(X.min()), float(X.max())
+        w = max(hi - lo, 1e-6)
+        return lo - 0.5 * w, hi + 0.5 * w
+    return clamp
+
+
+def sampler_options(p: dict, box=(0.0, 0.0)):
+    """A Go SamplerOptions from resolved parameters."""
+    s = capi.DefaultSamplerOptions()
+    s.Sampler = p["sampler"]
+    s.Adjusted = p["adjusted"]
+    s.StepSize = p["step_size"]
+    s.Threshold = p["threshold"]
+    s.NoiseScale = p["noise_scale"]
+    s.Anisotropy = p["anisotropy"]
+    s.Channels = p["channels"]
+    s.ClampLo, s.ClampHi = float(box[0]), float(box[1])
+    return s
+
+
+def model_options(p: dict, dim: int, noise_box=(0.0, 0.0)):
+    """A Go Options from resolved parameters."""
+    o = capi.DefaultOptions()
+    o.Energy = p["energy"]
+    o.Dim = int(dim)
+    o.Hidden = go_ints(p["hidden"])
+    o.Activation = p["activation"]
+    o.Slope = p["slope"]
+    o.Dtype = p["dtype"]
+    o.Steps = p["steps"]
+    o.BatchSize = p["batch_size"]
+    o.Init = p["init"]
+    o.BufferSize = p["buffer_size"]
+    o.Reinit = p["reinit"]
+    o.Optimizer = p["optimizer"]
+    o.LR = p["lr"]
+    o.Beta1, o.Beta2 = p["betas"]
+    o.Momentum = p["momentum"]
+    o.L2 = p["l2"]
+    o.DataNoise = p["data_noise"]
+    o.GradClip = p["grad_clip"]
+    o.NoiseLo, o.NoiseHi = float(noise_box[0]), float(noise_box[1])
+    o.Seed = p["seed"]
+    return o

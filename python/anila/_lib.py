@@ -1,0 +1,111 @@
+"""Loading of anila's one shared library and the calls into its two faces.
+
+The control plane is gopy's generated module (``_capi.capi``); the data plane is the
+library's ``anila_*`` C functions, reached with ctypes through addresses that the library
+hands out (``ExportTable``). Both live in the same loaded library, so one Go runtime serves
+the process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+import numpy as np
+
+try:
+    from ._capi import capi as _capi, go as _go
+except ImportError as exc:  # pragma: no cover - a broken install
+    raise ImportError(
+        "anila's compiled library is missing or broken; reinstall anila with "
+        "`pip install .` from a source checkout (it needs Go and a C compiler). "
+        f"Cause: {exc}"
+    ) from exc
+
+_PID = os.getpid()
+_lock = threading.Lock()
+
+_c_ll = ctypes.c_longlong
+_vp = ctypes.c_void_p
+_cp = ctypes.c_char_p
+_SIGNATURES = {
+    "anila_set_data": (_c_ll, _vp, _c_ll, _c_ll),
+    "anila_energy": (_c_ll, _vp, _c_ll, _c_ll, _vp, _vp),
+    "anila_params": (_c_ll, _vp, _c_ll, ctypes.c_int),
+    "anila_history": (_c_ll, _c_ll, _vp, _c_ll),
+    "anila_chains_positions": (_c_ll, _vp, _c_ll, ctypes.c_int),
+    "anila_toy": (_cp, _c_ll, _c_ll, _vp),
+    "anila_mmd": (_vp, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_double, _vp),
+}
+_ERRLEN = 2048
+
+
+def _load_table():
+    names = list(_capi.ExportNames())
+    addrs = [int(a) for a in _capi.ExportTable()]
+    table = {}
+    for name, addr in zip(names, addrs):
+        args = _SIGNATURES[name] + (_cp, _c_ll)
+        # CFUNCTYPE releases the GIL during the call.
+        table[name] = ctypes.CFUNCTYPE(ctypes.c_int, *args)(addr)
+    missing = set(_SIGNATURES) - set(table)
+    if missing:
+        raise ImportError(f"anila's library lacks data-plane functions {sorted(missing)}")
+    return table
+
+
+_TABLE = _load_table()
+
+
+def check_process() -> None:
+    """Raise RuntimeError in a forked child, where the Go runtime cannot run."""
+    if os.getpid() != _PID:
+        raise RuntimeError(
+            "anila cannot be used in a process forked after anila was imported: the Go runtime "
+            "does not survive fork. Use multiprocessing with the 'spawn' start method "
+            "(multiprocessing.get_context('spawn')) or import anila only in the child."
+        )
+
+
+def cfunc(name: str, *args) -> None:
+    """Call data-plane function `name`; raise ValueError or RuntimeError on failure."""
+    check_process()
+    err = ctypes.create_string_buffer(_ERRLEN)
+    rc = _TABLE[name](*args, err, _ERRLEN)
+    if rc == 0:
+        return
+    msg = err.value.decode("utf-8", "replace")
+    if rc == 1:
+        raise ValueError(msg)
+    raise RuntimeError(msg)
+
+
+def gocall(fn, *args):
+    """Call a control-plane function, turning Go errors into ValueError or DivergenceError."""
+    check_process()
+    try:
+        return fn(*args)
+    except RuntimeError as exc:
+        msg = str(exc)
+        if msg.startswith("internal error"):
+            raise
+        raise ValueError(msg) from None
+
+
+def ptr(a: np.ndarray) -> int:
+    """The address of a C-contiguous array's data (0 for an empty array)."""
+    return a.ctypes.data if a.size else 0
+
+
+def go_ints(values) -> object:
+    """A Go []int for gopy from a Python sequence of ints."""
+    return _go.Slice_int([int(v) for v in values])
+
+
+def go_floats(values) -> object:
+    """A Go []float64 for gopy from a Python sequence of floats."""
+    return _go.Slice_float64([float(v) for v in np.asarray(values, dtype=np.float64).ravel()])
+
+
+capi = _capi

@@ -1,0 +1,320 @@
+"""`Model`: a trained (or loaded) energy model, and `train`, which makes one."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _config
+from ._lib import capi, cfunc, check_process, gocall, ptr
+from ._progress import bar
+from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
+from .errors import DivergenceError
+
+#: Seconds of work per call into Go, so that Ctrl-C and progress bars stay responsive.
+CHUNK_SECONDS = 0.2
+
+
+def _close_handle(h: int) -> None:
+    try:
+        capi.Close(h)
+    except Exception:  # interpreter shutdown
+        pass
+
+
+class Model:
+    """An energy model f(x) (log density up to a constant) held by anila's Go core.
+
+    Make one with `anila.train`, `anila.EBM(...).fit` or `anila.load`. Arrays go in and come
+    out as NumPy arrays of the model's dtype (`dtype`).
+    """
+
+    def __init__(self, handle: int, params: dict | None = None):
+        self._h = int(handle)
+        self._finalizer = weakref.finalize(self, _close_handle, self._h)
+        meta = json.loads(gocall(capi.ModelMeta, self._h))
+        self.dtype = np.dtype(meta["dtype"])
+        self.dim = int(meta["arch"]["in"])
+        self.arch = meta["arch"]
+        self.params = dict(params) if params is not None else None
+        self._clamp = None
+        if params is not None and params.get("_clamp_box") is not None:
+            self._clamp = tuple(params["_clamp_box"])
+
+    # -- lifetime ---------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Whether `close` has been called."""
+        return not self._finalizer.alive
+
+    def close(self) -> None:
+        """Free the Go-side model; further use raises ValueError. Calling it twice is fine."""
+        if self._finalizer.alive:
+            self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _handle(self) -> int:
+        if self.closed:
+            raise ValueError("this model is closed")
+        check_process()
+        return self._h
+
+    def _meta(self) -> dict:
+        return json.loads(gocall(capi.ModelMeta, self._handle()))
+
+    @property
+    def iteration(self) -> int:
+        """Training iterations done so far."""
+        return int(self._meta()["iteration"])
+
+    @property
+    def config(self) -> dict:
+        """The Go-side training configuration, as a dict."""
+        return self._meta()["config"]
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<anila.Model (closed)>"
+        m = self._meta()
+        c = m["config"]
+        method = "anila" if c["Sampler"]["Method"] == 1 else "sgld"
+        return (f"<anila.Model {m['arch']['kind']} {m['arch']['in']}-"
+                f"{'-'.join(str(h) for h in m['arch']['hidden'])}-1 {m['dtype']}, sampler={method}, "
+                f"iteration={m['iteration']}>")
+
+    # -- evaluation -------------------------------------------------------------------------
+    def energy(self, X) -> np.ndarray:
+        """f(x) for each row of X (n, dim): the unnormalised log density, shape (n,)."""
+        h = self._handle()
+        X = as_points(X, "X", self.dtype, self.dim, allow_empty=True)
+        f = np.empty(X.shape[0], dtype=self.dtype)
+        if X.shape[0]:
+            cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), None)
+        return f
+
+    def energy_grad(self, X) -> np.ndarray:
+        """∇x f(x) for each row of X (n, dim), shape (n, dim)."""
+        h = self._handle()
+        X = as_points(X, "X", self.dtype, self.dim, allow_empty=True)
+        f = np.empty(X.shape[0], dtype=self.dtype)
+        g = np.empty_like(X)
+        if X.shape[0]:
+            cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), ptr(g))
+        return g
+
+    def score_samples(self, X) -> np.ndarray:
+        """Same as `energy`: the unnormalised log density (scikit-learn's name)."""
+        return self.energy(X)
+
+    # -- parameters -------------------------------------------------------------------------
+    def parameters(self) -> np.ndarray:
+        """A copy of the flat parameter vector (layer by layer; a Linear layer's weight
+        (out×in, row-major) then its bias, as PyTorch orders them)."""
+        h = self._handle()
+        out = np.empty(int(self._meta()["num_params"]), dtype=self.dtype)
+        cfunc("anila_params", h, ptr(out), out.size, 0)
+        return out
+
+    def set_parameters(self, v) -> None:
+        """Replace the flat parameter vector with v (same length as `parameters()`)."""
+        h = self._handle()
+        n = int(self._meta()["num_params"])
+        arr = np.asarray(v)
+        if arr.ndim != 1 or arr.size != n:
+            raise ValueError(f"v must be a 1-D vector of {n} parameters, got shape {arr.shape}")
+        arr = as_points(arr[:, None], "v", self.dtype, 1).ravel()
+        cfunc("anila_params", h, ptr(arr), arr.size, 1)
+
+    # -- history ----------------------------------------------------------------------------
+    @property
+    def history(self) -> dict:
+        """Per-iteration training record, a dict of NumPy arrays: f_data, f_sample, gap,
+        grad_norm, gamma_mean, gamma_min, gamma_max, clipped, sample_grad_norm, accept,
+        seconds, and iteration (1-based)."""
+        h = self._handle()
+        meta = self._meta()
+        n = int(meta["iteration"])
+        out = {"iteration": np.arange(1, n + 1)}
+        for i, name in enumerate(meta["history_fields"]):
+            a = np.empty(n, dtype=np.float64)
+            cfunc("anila_history", h, i, ptr(a), n)
+            out[name] = a
+        return out
+
+    # -- training ---------------------------------------------------------------------------
+    def _set_data(self, X: np.ndarray) -> None:
+        cfunc("anila_set_data", self._handle(), ptr(X), X.shape[0], X.shape[1])
+
+    def fit_more(self, X, iterations: int, progress: bool = True, callback=None) -> "Model":
+        """Continue training on X for `iterations` more iterations; returns self."""
+        X = as_points(X, "X", self.dtype, self.dim)
+        iterations = check_int("iterations", iterations, 0)
+        self._set_data(X)
+        self._run(iterations, progress, callback)
+        return self
+
+    def _run(self, iterations: int, progress: bool, callback) -> None:
+        h = self._handle()
+        pbar = bar(iterations, "training", progress)
+        done, chunk = 0, 1
+        try:
+            while done < iterations:
+                n = min(chunk, iterations - done)
+                t0 = time.perf_counter()
+                try:
+                    k = gocall(capi.Train, h, n)
+                except ValueError as exc:
+                    msg = str(exc)
+                    if msg.startswith("training diverged"):
+                        it = None
+                        try:
+                            it = int(msg.split("iteration ")[1].split(":")[0])
+                        except (IndexError, ValueError):
+                            pass
+                        raise DivergenceError(msg, it, self.history) from None
+                    raise
+                dt = time.perf_counter() - t0
+                done += k
+                pbar.update(k)
+                if k:
+                    hist = self.history
+                    pbar.set_postfix(gap=f"{hist['gap'][-1]:.3g}", f_data=f"{hist['f_data'][-1]:.3g}")
+                    if callback is not None:
+                        callback(self, hist)
+                # size the next chunk to about CHUNK_SECONDS of work
+                per = dt / max(k, 1)
+                chunk = max(1, min(10_000, int(CHUNK_SECONDS / max(per, 1e-6))))
+        except KeyboardInterrupt:
+            warnings.warn(f"training interrupted after {done} of {iterations} iterations; "
+                          "the model keeps what it learned so far", RuntimeWarning, stacklevel=3)
+        finally:
+            pbar.close()
+
+    # -- sampling ---------------------------------------------------------------------------
+    def sample(self, n: int, steps: int | None = None, init=None, seed: int = 0, *,
+               sampler: str | None = None, step_size: float | None = None,
+               threshold: float | None = None, noise_scale: float | None = None,
+               adjusted: bool | None = None, anisotropy: str | None = None,
+               progress: bool = False, return_info: bool = False):
+        """Draw n samples by Langevin dynamics on this model's energy.
+
+        steps: Langevin steps (default: 10 × the training steps K). init: "buffer" (the
+        replay buffer, the default when the model has one), "noise" (uniform over the data's
+        range), "data" or an array of start points (n, dim). The sampler settings default to
+        the training ones. Returns an (n, dim) array (and a dict of step statistics when
+        return_info is True).
+        """
+        h = self._handle()
+        n = check_int("n", n, 1, 1 << 24)
+        seed = check_seed(seed)
+        meta = self._meta()
+        cfg = meta["config"]
+        if steps is None:
+            steps = 10 * int(cfg["Steps"])
+        steps = check_int("steps", steps, 0)
+        sc = cfg["Sampler"]
+        p = {
+            "sampler": sampler if sampler is not None else ("anila" if sc["Method"] == 1 else "sgld"),
+            "step_size": sc["StepSize"] if step_size is None else step_size,
+            "threshold": sc["Threshold"] if threshold is None else threshold,
+            "noise_scale": sc["NoiseScale"] if noise_scale is None else noise_scale,
+            "adjusted": sc["Adjusted"] if adjusted is None else adjusted,
+            "anisotropy": ["coordinate", "pixel", "chain"][sc["Anisotropy"]] if anisotropy is None else anisotropy,
+        }
+        p["sampler"] = check_choice("sampler", p["sampler"], _config.SAMPLERS)
+        p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
+        p["threshold"] = check_float("threshold", p["threshold"], 0, lo_open=True)
+        p["noise_scale"] = check_float("noise_scale", p["noise_scale"], 0)
+        p["adjusted"] = check_bool("adjusted", p["adjusted"])
+        p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], _config.ANISOTROPY)
+        p["channels"] = int(sc.get("Channels", 1) or 1)
+        box = (sc["Lo"], sc["Hi"])
+        sopts = _config.sampler_options(p, box)
+        if init is None:
+            init = "buffer" if meta["has_buffer"] else "noise"
+        return _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
+                           (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info)
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the model (parameters, optimizer state, replay buffer, random state,
+        history) to path, atomically, with a format version and a checksum."""
+        path = os.fspath(path)
+        gocall(capi.Save, self._handle(), path)
+
+
+def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise_box, progress, return_info):
+    """Run n chains on the energy `target` and return their final positions."""
+    ch = gocall(capi.NewChains, target, sopts, n, seed)
+    try:
+        if isinstance(init, str):
+            init = check_choice("init", init, ("buffer", "noise", "data", "normal"))
+            gocall(capi.InitChains, ch, init, float(noise_box[0]), float(noise_box[1]))
+        else:
+            z0 = as_points(init, "init", dtype, dim)
+            if z0.shape[0] != n:
+                raise ValueError(f"init has {z0.shape[0]} rows, want n={n}")
+            cfunc("anila_chains_positions", ch, ptr(z0), z0.size, 1)
+        pbar = bar(steps, "sampling", progress)
+        done, chunk = 0, 1
+        try:
+            while done < steps:
+                k = min(chunk, steps - done)
+                t0 = time.perf_counter()
+                gocall(capi.StepChains, ch, k)
+                dt = time.perf_counter() - t0
+                done += k
+                pbar.update(k)
+                chunk = max(1, min(100_000, int(CHUNK_SECONDS / max(dt / k, 1e-7))))
+        finally:
+            pbar.close()
+        out = np.empty((n, dim), dtype=dtype)
+        cfunc("anila_chains_positions", ch, ptr(out), out.size, 0)
+        if return_info:
+            return out, json.loads(gocall(capi.ChainsInfo, ch))
+        return out
+    finally:
+        capi.Close(ch)
+
+
+def train(X, *, progress: bool = True, callback=None, **params) -> Model:
+    """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
+
+    Parameters (all keyword; see README "API at a glance" for the full list and defaults):
+    energy="mlp", hidden=(128, 128), activation="silu", sampler="anila" | "sgld",
+    adjusted=False, steps=K, step_size=η, threshold=b, noise_scale=ε,
+    anisotropy="coordinate" | "pixel" | "chain", init="buffer" | "noise" | "data",
+    buffer_size, reinit, iterations, batch_size, lr, optimizer="adam" | "sgd", betas,
+    momentum, l2, data_noise, grad_clip, clamp="auto" | None | (lo, hi),
+    dtype="float32" | "float64", seed. progress shows a tqdm bar when tqdm is installed;
+    callback(model, history) is called after each chunk of iterations. Ctrl-C stops
+    training and returns the model trained so far.
+    """
+    p = _config.resolve(params)
+    progress = check_bool("progress", progress)
+    X = as_points(X, "X", np.dtype(p["dtype"]))
+    box = _config.clamp_box(p["clamp"], X)
+    p["_clamp_box"] = box
+    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1]), _config.sampler_options(p, box))
+    model = Model(h, p)
+    model._set_data(X)
+    model._run(p["iterations"], progress, callback)
+    return model
+
+
+def load(path) -> Model:
+    """Read a model written by `Model.save`."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such model file: {path!r}")
+    return Model(gocall(capi.Load, path))

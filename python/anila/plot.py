@@ -1,0 +1,103 @@
+"""Plots with matplotlib (an optional dependency): samples against data, energy landscapes,
+training histories, and the side-by-side comparison the demo writes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _plt():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("anila.plot needs matplotlib: pip install 'anila[plot]'") from None
+    return plt
+
+
+def _lim(X, margin=0.15):
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    w = hi - lo
+    return (lo[0] - margin * w[0], hi[0] + margin * w[0]), (lo[1] - margin * w[1], hi[1] + margin * w[1])
+
+
+def scatter(X, ax=None, title=None, lim=None, color="C0", s=1.0):
+    """Scatter plot of 2-D points X on ax (a new figure when None); returns ax."""
+    plt = _plt()
+    X = np.asarray(X)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(X[:, 0], X[:, 1], s=s, alpha=0.5, color=color, linewidths=0)
+    if lim is not None:
+        ax.set_xlim(*lim[0])
+        ax.set_ylim(*lim[1])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def density_grid(model, lim, resolution=200):
+    """The model's normalised density exp(f)/Z on a resolution² grid over lim (Z by the
+    grid sum): returns (xs, ys, density)."""
+    xs = np.linspace(*lim[0], resolution)
+    ys = np.linspace(*lim[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    f = model.energy(pts).astype(np.float64).reshape(resolution, resolution)
+    f -= f.max()
+    p = np.exp(f)
+    cell = (xs[1] - xs[0]) * (ys[1] - ys[0])
+    p /= p.sum() * cell
+    return xs, ys, p
+
+
+def landscape(model, lim, ax=None, title=None, resolution=200):
+    """The model's density exp(f(x))/Z as an image over the box lim ((x0, x1), (y0, y1))."""
+    plt = _plt()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    xs, ys, p = density_grid(model, lim, resolution)
+    ax.imshow(p, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="viridis", aspect="equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def history(model_or_history, fields=("gap", "grad_norm", "gamma_mean"), path=None):
+    """Line plots of training history fields over iterations; saved to path if given."""
+    plt = _plt()
+    h = model_or_history if isinstance(model_or_history, dict) else model_or_history.history
+    fig, axes = plt.subplots(1, len(fields), figsize=(4 * len(fields), 3))
+    axes = np.atleast_1d(axes)
+    for ax, name in zip(axes, fields):
+        ax.plot(h["iteration"], h[name], lw=0.8)
+        ax.set_title(name)
+        ax.set_xlabel("iteration")
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def compare(data, models: dict, path=None, n_samples=2000, seed=0, lim=None):
+    """One row per model: data | model samples | model density, as the demo shows."""
+    plt = _plt()
+    data = np.asarray(data)
+    lim = lim or _lim(data)
+    fig, axes = plt.subplots(len(models), 3, figsize=(9, 3 * len(models)), squeeze=False)
+    for row, (name, model) in enumerate(models.items()):
+        z = model.sample(n_samples, seed=seed)
+        scatter(data[:n_samples], axes[row, 0], "data", lim, color="C7")
+        scatter(z, axes[row, 1], f"{name}: samples", lim, color="C0" if row == 0 else "C3")
+        landscape(model, lim, axes[row, 2], f"{name}: density exp(f)/Z")
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110)
+    return fig
