@@ -53,5 +53,7 @@ func Gemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	blas32.Implementation().Sgemm(trans(tA), trans(tB), m, n, k, float32(alpha), f32s(a), lda, f32s(b), ldb, float32(beta), f32s(c), ldc)
 }
 
+const pureGoBLAS = "gonum (pure Go)"
+
 // BLASName names the BLAS implementation in use.
-var BLASName = "gonum (pure Go)"
+var BLASName = pureGoBLAS
