@@ -218,7 +218,9 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub)))
+}
 
 func TestFixedSourceReproducesRandSource(t *testing.T) {
 	g, _ := energy.NewGaussian[float64]([]float64{0, 0}, []float64{1, 0.3, 0.3, 2})
