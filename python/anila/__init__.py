@@ -38,6 +38,13 @@ def get_num_threads() -> int:
     return int(_capi.Threads())
 
 
+def model_defaults() -> dict:
+    """The defaults of every parameter of `train` and `EBM`."""
+    from . import _config
+
+    return dict(_config.DEFAULTS)
+
+
 def blas() -> str:
     """The BLAS the library was built with (OpenBLAS or gonum's pure Go)."""
     return _capi.BLAS()
@@ -53,4 +60,4 @@ def __getattr__(name):
 
 
 __all__ = ["train", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
-           "DivergenceError", "set_num_threads", "get_num_threads", "blas", "__version__"]
+           "DivergenceError", "model_defaults", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -55,8 +55,19 @@ class AnalyticEnergy:
         return g
 
 
+def _floats(name, a) -> np.ndarray:
+    """a as a float64 array; numbers of any real dtype are accepted for these small inputs."""
+    try:
+        arr = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite")
+    return arr
+
+
 def _matrix(name, a, d):
-    a = np.asarray(a, dtype=np.float64)
+    a = _floats(name, a)
     if a.shape != (d, d):
         raise ValueError(f"{name} must have shape ({d}, {d}), got {a.shape}")
     if not np.isfinite(a).all():
@@ -68,7 +79,9 @@ class Gaussian(AnalyticEnergy):
     """The energy of N(mean, cov)."""
 
     def __init__(self, mean, cov):
-        self.mean = as_points(np.asarray(mean, dtype=np.float64).reshape(1, -1), "mean").ravel()
+        self.mean = _floats("mean", mean).ravel()
+        if self.mean.size == 0:
+            raise ValueError("mean must not be empty")
         d = self.mean.size
         self.cov = _matrix("cov", cov, d)
         super().__init__(gocall(capi.NewGaussianEnergy, go_floats(self.mean), go_floats(self.cov)), d)
@@ -78,13 +91,13 @@ class Mixture(AnalyticEnergy):
     """The energy of a Gaussian mixture Σ_k weights[k]·N(means[k], covs[k])."""
 
     def __init__(self, weights, means, covs):
-        self.weights = np.asarray(weights, dtype=np.float64).ravel()
+        self.weights = _floats("weights", weights).ravel()
         k = self.weights.size
-        self.means = as_points(means, "means")
+        self.means = as_points(_floats("means", means), "means")
         if self.means.shape[0] != k:
             raise ValueError(f"means must have {k} rows (one per weight), got {self.means.shape[0]}")
         d = self.means.shape[1]
-        self.covs = np.asarray(covs, dtype=np.float64)
+        self.covs = _floats("covs", covs)
         if self.covs.shape != (k, d, d):
             raise ValueError(f"covs must have shape ({k}, {d}, {d}), got {self.covs.shape}")
         h = gocall(capi.NewMixtureEnergy, go_floats(self.weights), go_floats(self.means), go_floats(self.covs), d)
