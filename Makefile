@@ -42,6 +42,7 @@ test: setup test-go test-python
 test-go:
 	$(GO) vet ./anila/... ./capi/...
 	$(GO) test -tags cblas -count=1 ./anila/...
+	$(GO) test -count=1 ./anila/nn/ ./anila/sampler/
 
 test-python:
 	cd python/tests && ../../$(VPY) -m pytest -q -p no:cacheprovider .

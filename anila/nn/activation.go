@@ -118,9 +118,17 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 			}
 		}
 	case SiLU:
+		// σ(x) = y/x recovers the forward pass's sigmoid without another exp;
+		// d/dx x·σ(x) = σ + y·(1 − σ).
 		for i, v := range x {
-			sg := sigmoid(float64(v))
-			dx[i] = T(float64(dy[i]) * sg * (1 + float64(v)*(1-sg)))
+			xv := float64(v)
+			var sg float64
+			if math.Abs(xv) > 1e-6 {
+				sg = float64(y[i]) / xv
+			} else {
+				sg = sigmoid(xv)
+			}
+			dx[i] = T(float64(dy[i]) * (sg + float64(y[i])*(1-sg)))
 		}
 	case Tanh:
 		for i, v := range y {
