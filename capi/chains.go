@@ -19,6 +19,9 @@ type chains interface {
 	positions(p unsafe.Pointer, n int, set bool) error
 	initFrom(how string, lo, hi float64) error
 	step(steps int) error
+	// stepFixed takes steps with the given noise: normals (steps×n×dim) and, for adjusted
+	// samplers, uniforms (steps×n), pointing to arrays of the chains' dtype.
+	stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error
 	info() sampler.Info
 }
 
@@ -113,6 +116,46 @@ func (c *chainsT[T]) step(steps int) error {
 		c.steps++
 	}
 	return nil
+}
+
+func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error {
+	src, err := fixedSource[T](c.smp.Config, steps, c.st.N, c.dim(), normals, nNormals, uniforms, nUniforms)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		c.smp.Init(c.st)
+		c.ready = true
+	}
+	for k := 0; k < steps; k++ {
+		c.infoSum.Add(c.smp.Step(src, c.st))
+		c.steps++
+	}
+	return nil
+}
+
+// fixedSource wraps caller-given noise (not copied: valid for the call only) after checking
+// that it holds exactly what steps of n chains in dimension d draw.
+func fixedSource[T nn.Float](cfg sampler.Config, steps, n, d int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) (*sampler.FixedSource[T], error) {
+	if steps < 0 {
+		return nil, fmt.Errorf("steps must be >= 0, got %d", steps)
+	}
+	if nNormals != steps*n*d {
+		return nil, fmt.Errorf("noise must hold steps×n×dim = %d×%d×%d values, got %d", steps, n, d, nNormals)
+	}
+	wantU := 0
+	if cfg.Adjusted {
+		wantU = steps * n
+	}
+	if nUniforms != wantU {
+		if cfg.Adjusted {
+			return nil, fmt.Errorf("uniforms must hold steps×n = %d×%d values for an adjusted sampler, got %d", steps, n, nUniforms)
+		}
+		return nil, fmt.Errorf("uniforms are only used by adjusted samplers; got %d values", nUniforms)
+	}
+	return &sampler.FixedSource[T]{Normals: slice[T](normals, nNormals), Uniforms: slice[T](uniforms, nUniforms)}, nil
 }
 
 func (c *chainsT[T]) info() sampler.Info {

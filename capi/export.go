@@ -22,7 +22,7 @@ const (
 
 // exportNames lists the //export functions in the order of the table in table.c.
 var exportNames = []string{"anila_set_data", "anila_energy", "anila_params", "anila_history",
-	"anila_chains_positions", "anila_toy", "anila_mmd"}
+	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad"}
 
 func writeErr(buf *C.char, n C.longlong, msg string) {
 	if buf == nil || n <= 0 {
@@ -160,5 +160,45 @@ func anila_mmd(x unsafe.Pointer, n C.longlong, y unsafe.Pointer, m C.longlong, d
 		}
 		*out = C.double(v)
 		return nil
+	})
+}
+
+//export anila_chains_step_fixed
+func anila_chains_step_fixed(h C.longlong, steps C.longlong, normals unsafe.Pointer, nNormals C.longlong, uniforms unsafe.Pointer, nUniforms C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		c, err := lookupChains(int64(h))
+		if err != nil {
+			return err
+		}
+		return c.stepFixed(int(steps), normals, int(nNormals), uniforms, int(nUniforms))
+	})
+}
+
+//export anila_train_step
+func anila_train_step(h C.longlong, batch, z0, normals unsafe.Pointer, nNormals C.longlong, uniforms unsafe.Pointer, nUniforms C.longlong, zOut unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		m, err := lookupModel(int64(h))
+		if err != nil {
+			return err
+		}
+		m.lock().Lock()
+		defer m.lock().Unlock()
+		return m.trainStep(batch, z0, normals, int(nNormals), uniforms, int(nUniforms), zOut)
+	})
+}
+
+//export anila_param_grad
+func anila_param_grad(h C.longlong, x unsafe.Pointer, n, d C.longlong, w, dst unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		m, err := lookupModel(int64(h))
+		if err != nil {
+			return err
+		}
+		if err := checkDim(d, m.dim()); err != nil {
+			return err
+		}
+		m.lock().Lock()
+		defer m.lock().Unlock()
+		return m.paramGrad(x, w, dst, int(n))
 	})
 }

@@ -38,6 +38,10 @@ type model interface {
 	save(path string) error
 	meta() ([]byte, error)
 	stop() *atomic.Bool
+	// paramGrad writes Σ_i w_i ∇θ f(x_i) into dst (numParams).
+	paramGrad(x, w, dst unsafe.Pointer, n int) error
+	// trainStep runs one iteration with given data batch, chain starts and noise.
+	trainStep(batch, z0, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int, zOut unsafe.Pointer) error
 }
 
 type modelT[T nn.Float] struct {
@@ -113,6 +117,26 @@ func (m *modelT[T]) history(field int, dst []float64) error {
 }
 
 func (m *modelT[T]) save(path string) error { return m.tr.Save(path) }
+
+func (m *modelT[T]) paramGrad(x, w, dst unsafe.Pointer, n int) error {
+	d := m.dim()
+	f := make([]T, n)
+	m.eval.Forward(slice[T](x, n*d), n, f)
+	out := slice[T](dst, len(m.tr.Params))
+	clear(out)
+	m.eval.BackwardParams(slice[T](w, n), out)
+	return nil
+}
+
+func (m *modelT[T]) trainStep(batch, z0, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int, zOut unsafe.Pointer) error {
+	c := m.tr.Config
+	bs, d := c.BatchSize, m.dim()
+	src, err := fixedSource[T](c.Sampler, c.Steps, bs, d, normals, nNormals, uniforms, nUniforms)
+	if err != nil {
+		return err
+	}
+	return m.tr.StepWith(slice[T](batch, bs*d), slice[T](z0, bs*d), src, slice[T](zOut, bs*d))
+}
 
 type modelMeta struct {
 	Dtype     string       `json:"dtype"`

@@ -11,6 +11,9 @@ static void *const anila_table[] = {
 	(void *)anila_chains_positions,
 	(void *)anila_toy,
 	(void *)anila_mmd,
+	(void *)anila_chains_step_fixed,
+	(void *)anila_train_step,
+	(void *)anila_param_grad,
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

@@ -83,12 +83,25 @@ func (a Activation[T]) Forward(p, x, y []T, n int) {
 			}
 		}
 	case SiLU:
+		if Is64[T]() {
+			for i, v := range x {
+				y[i] = T(float64(v) * sigmoid(float64(v)))
+			}
+			return
+		}
 		for i, v := range x {
-			y[i] = T(float64(v) * sigmoid(float64(v)))
+			y[i] = T(float32(v) / (1 + expf32(-float32(v))))
 		}
 	case Tanh:
+		if Is64[T]() {
+			for i, v := range x {
+				y[i] = T(math.Tanh(float64(v)))
+			}
+			return
+		}
+		// tanh(x) = 1 − 2/(exp(2x) + 1), accurate to float32 precision
 		for i, v := range x {
-			y[i] = T(math.Tanh(float64(v)))
+			y[i] = T(1 - 2/(expf32(2*float32(v))+1))
 		}
 	case ELU:
 		for i, v := range x {

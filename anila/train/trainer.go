@@ -205,8 +205,7 @@ func (t *Trainer[T]) iterate() error {
 	start := time.Now()
 	c := &t.Config
 	d, m := t.Dim(), c.BatchSize
-	st := t.state
-	x := st.X[:m*d]
+	x := t.state.X[:m*d]
 
 	// Chain starts.
 	switch c.Init {
@@ -227,21 +226,14 @@ func (t *Trainer[T]) iterate() error {
 			}
 		}
 	}
-
-	// K Langevin steps.
-	t.smp.Init(st)
-	var info sampler.Info
-	for k := 0; k < c.Steps; k++ {
-		info.Add(t.smp.Step(t.src, st))
-	}
-	info.Scale(1 / float64(c.Steps))
+	info := t.chains(t.src)
 	if c.Init == InitBuffer {
 		for k, j := range t.chain {
 			copy(t.Buffer[j*d:(j+1)*d], x[k*d:(k+1)*d])
 		}
 	}
 
-	// Data batch, then samples, in one forward pass.
+	// The data batch, with noise.
 	idx := t.chain
 	t.pick(t.nData, idx)
 	for k, j := range idx {
@@ -253,7 +245,47 @@ func (t *Trainer[T]) iterate() error {
 			}
 		}
 	}
-	copy(t.batch[m*d:], x)
+	return t.update(info, start)
+}
+
+// chains runs the K Langevin steps of an iteration from the starts in t.state.X.
+func (t *Trainer[T]) chains(src sampler.Source[T]) sampler.Info {
+	t.smp.Init(t.state)
+	var info sampler.Info
+	for k := 0; k < t.Config.Steps; k++ {
+		info.Add(t.smp.Step(src, t.state))
+	}
+	info.Scale(1 / float64(t.Config.Steps))
+	return info
+}
+
+// StepWith runs one training iteration with all its randomness given, for cross-checks
+// against other implementations: the data batch (BatchSize×Dim, used as is: no noise is
+// added), the chain starts z0 (BatchSize×Dim) and the Langevin noise from src. It neither
+// reads nor writes the replay buffer or the trainer's random stream. The final samples are
+// copied into zOut when it is not nil.
+func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) error {
+	d, m := t.Dim(), t.Config.BatchSize
+	if len(batch) != m*d || len(z0) != m*d || (zOut != nil && len(zOut) != m*d) {
+		return fmt.Errorf("batch, z0 and samples must hold batch_size×dim = %d×%d values, got %d, %d and %d",
+			m, d, len(batch), len(z0), len(zOut))
+	}
+	start := time.Now()
+	copy(t.state.X, z0)
+	info := t.chains(src)
+	copy(t.batch[:m*d], batch)
+	if zOut != nil {
+		copy(zOut, t.state.X[:m*d])
+	}
+	return t.update(info, start)
+}
+
+// update takes the data batch in t.batch[:M×Dim] and the samples in t.state.X, computes
+// the loss gradient, applies the optimizer step and records the iteration.
+func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
+	c := &t.Config
+	d, m := t.Dim(), c.BatchSize
+	copy(t.batch[m*d:], t.state.X[:m*d])
 	t.energy.Forward(t.batch, 2*m, t.f)
 
 	// Loss L = −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²); dL/df per example.
@@ -285,8 +317,9 @@ func (t *Trainer[T]) iterate() error {
 	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
 		return &DivergenceError{Iter: t.Iter + 1, What: "non-finite parameter gradient"}
 	}
-	if c.GradClip > 0 && gnorm > c.GradClip {
-		s := T(c.GradClip / gnorm)
+	// As torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm + 1e-6) when that is < 1.
+	if coef := c.GradClip / (gnorm + 1e-6); c.GradClip > 0 && coef < 1 {
+		s := T(coef)
 		for i := range t.grad {
 			t.grad[i] *= s
 		}

@@ -21,7 +21,7 @@ from ._lib import capi as _capi
 from .energies import sample
 from .errors import DivergenceError
 from .estimator import EBM
-from .model import Model, load, train
+from .model import Model, load, new_model, train
 
 __version__ = _capi.LibraryVersion()
 
@@ -52,12 +52,12 @@ def blas() -> str:
 
 def __getattr__(name):
     # anila.plot imports matplotlib lazily.
-    if name == "plot":
+    if name in ("plot", "torch"):
         import importlib
 
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'anila' has no attribute {name!r}")
 
 
-__all__ = ["train", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
+__all__ = ["train", "new_model", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
            "DivergenceError", "model_defaults", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -37,6 +37,9 @@ _SIGNATURES = {
     "anila_chains_positions": (_c_ll, _vp, _c_ll, ctypes.c_int),
     "anila_toy": (_cp, _c_ll, _c_ll, _vp),
     "anila_mmd": (_vp, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_double, _vp),
+    "anila_chains_step_fixed": (_c_ll, _c_ll, _vp, _c_ll, _vp, _c_ll),
+    "anila_train_step": (_c_ll, _vp, _vp, _vp, _c_ll, _vp, _c_ll, _vp),
+    "anila_param_grad": (_c_ll, _vp, _c_ll, _c_ll, _vp, _vp),
 }
 _ERRLEN = 2048
 

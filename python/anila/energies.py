@@ -112,17 +112,19 @@ class Mixture(AnalyticEnergy):
 
 def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_size: float | None = None,
            threshold: float | None = None, noise_scale: float = 1.0, adjusted: bool = False,
-           anisotropy: str = "coordinate", init="normal", seed: int = 0, progress: bool = False,
-           return_info: bool = False):
+           anisotropy: str = "coordinate", init="normal", seed: int = 0, noise=None, uniforms=None,
+           progress: bool = False, return_info: bool = False):
     """Draw n samples from an energy (an analytic energy or a `Model`) by `steps` Langevin
     steps of the given sampler, starting from init ("normal", "noise" in [-1, 1], or an
-    array (n, dim)). Returns an (n, dim) array, and the step statistics if return_info."""
+    array (n, dim)). noise (steps, n, dim) and uniforms (steps, n, adjusted only) replace the
+    seeded random stream. Returns an (n, dim) array, and the step statistics if return_info."""
     from .model import Model, _run_chains
 
     if isinstance(energy, Model):
         return energy.sample(n, steps=steps, init=init, seed=seed, sampler=sampler, step_size=step_size,
                              threshold=threshold, noise_scale=noise_scale, adjusted=adjusted,
-                             anisotropy=anisotropy, progress=progress, return_info=return_info)
+                             anisotropy=anisotropy, noise=noise, uniforms=uniforms, progress=progress,
+                             return_info=return_info)
     if not isinstance(energy, AnalyticEnergy):
         raise TypeError(f"energy must be an anila energy or Model, got {type(energy).__name__}")
     p = {
@@ -138,4 +140,4 @@ def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_si
     n = check_int("n", n, 1, 1 << 24)
     steps = check_int("steps", steps, 0)
     return _run_chains(energy._handle(), energy.dim, np.float64, sopts, n, steps, init,
-                       check_seed(seed), (-1.0, 1.0), progress, return_info)
+                       check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)

@@ -112,6 +112,21 @@ class Model:
             cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), ptr(g))
         return g
 
+    def param_grad(self, X, weights=None) -> np.ndarray:
+        """∇θ Σ_i w_i f(x_i): the gradient of a weighted sum of energies with respect to the
+        flat parameter vector (w = 1 when weights is None); shape like `parameters()`."""
+        h = self._handle()
+        X = as_points(X, "X", self.dtype, self.dim)
+        if weights is None:
+            w = np.ones(X.shape[0], dtype=self.dtype)
+        else:
+            w = np.ascontiguousarray(np.asarray(weights), dtype=self.dtype)
+            if w.shape != (X.shape[0],):
+                raise ValueError(f"weights must have shape ({X.shape[0]},), got {w.shape}")
+        out = np.empty(int(self._meta()["num_params"]), dtype=self.dtype)
+        cfunc("anila_param_grad", h, ptr(X), X.shape[0], X.shape[1], ptr(w), ptr(out))
+        return out
+
     def score_samples(self, X) -> np.ndarray:
         """Same as `energy`: the unnormalised log density (scikit-learn's name)."""
         return self.energy(X)
@@ -205,7 +220,7 @@ class Model:
                sampler: str | None = None, step_size: float | None = None,
                threshold: float | None = None, noise_scale: float | None = None,
                adjusted: bool | None = None, anisotropy: str | None = None,
-               progress: bool = False, return_info: bool = False):
+               noise=None, uniforms=None, progress: bool = False, return_info: bool = False):
         """Draw n samples by Langevin dynamics on this model's energy.
 
         steps: Langevin steps (default: 10 × the training steps K). init: "buffer" (the
@@ -213,6 +228,10 @@ class Model:
         range), "data" or an array of start points (n, dim). The sampler settings default to
         the training ones. Returns an (n, dim) array (and a dict of step statistics when
         return_info is True).
+
+        For tests and experiments the randomness can be given: noise, an array (steps, n, dim)
+        of the standard normals ξ of each step, and for adjusted samplers uniforms, an array
+        (steps, n) of the U[0, 1) draws of the Metropolis tests. Then init should be an array.
         """
         h = self._handle()
         n = check_int("n", n, 1, 1 << 24)
@@ -243,7 +262,37 @@ class Model:
         if init is None:
             init = "buffer" if meta["has_buffer"] else "noise"
         return _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
-                           (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info)
+                           (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
+
+    def train_step(self, batch, z0, noise, uniforms=None) -> np.ndarray:
+        """One training iteration with all its randomness given, for cross-checks against
+        other implementations: the data batch (batch_size, dim), used as is; the chain starts
+        z0 (batch_size, dim); noise (steps, batch_size, dim), the Langevin normals; and for
+        adjusted samplers uniforms (steps, batch_size). Leaves the replay buffer and the
+        random stream alone. Returns the final samples (batch_size, dim)."""
+        h = self._handle()
+        cfg = self._meta()["config"]
+        m, k = int(cfg["BatchSize"]), int(cfg["Steps"])
+        batch = as_points(batch, "batch", self.dtype, self.dim)
+        z0 = as_points(z0, "z0", self.dtype, self.dim)
+        for name, a in (("batch", batch), ("z0", z0)):
+            if a.shape[0] != m:
+                raise ValueError(f"{name} must have batch_size={m} rows, got {a.shape[0]}")
+        xi, u = _noise_arrays(noise, uniforms, k, m, self.dim, self.dtype, bool(cfg["Sampler"]["Adjusted"]))
+        out = np.empty((m, self.dim), dtype=self.dtype)
+        try:
+            cfunc("anila_train_step", h, ptr(batch), ptr(z0), ptr(xi), xi.size, ptr(u), u.size, ptr(out))
+        except ValueError as exc:
+            if str(exc).startswith("training diverged"):
+                raise DivergenceError(str(exc), None, self.history) from None
+            raise
+        return out
+
+    def to_torch(self):
+        """The equivalent torch.nn.Module with a copy of the weights (see anila.torch)."""
+        from .torch import to_torch
+
+        return to_torch(self)
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:
@@ -253,8 +302,31 @@ class Model:
         gocall(capi.Save, self._handle(), path)
 
 
-def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise_box, progress, return_info):
-    """Run n chains on the energy `target` and return their final positions."""
+def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
+    """Check caller-given noise (steps, n, dim) and uniforms (steps, n) and return them as
+    contiguous arrays of dtype (uniforms empty for unadjusted samplers)."""
+    xi = np.ascontiguousarray(np.asarray(noise), dtype=dtype)
+    if xi.shape != (steps, n, dim):
+        raise ValueError(f"noise must have shape (steps, n, dim) = {(steps, n, dim)}, got {xi.shape}")
+    if not np.isfinite(xi).all():
+        raise ValueError("noise must be finite")
+    if adjusted:
+        if uniforms is None:
+            raise ValueError("uniforms (steps, n) are needed with noise for an adjusted sampler")
+        u = np.ascontiguousarray(np.asarray(uniforms), dtype=dtype)
+        if u.shape != (steps, n):
+            raise ValueError(f"uniforms must have shape (steps, n) = {(steps, n)}, got {u.shape}")
+    else:
+        if uniforms is not None:
+            raise ValueError("uniforms are only used by adjusted samplers")
+        u = np.empty(0, dtype=dtype)
+    return xi, u
+
+
+def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise_box, progress, return_info,
+                noise=None, uniforms=None):
+    """Run n chains on the energy `target` and return their final positions; with noise
+    (and uniforms) given, the steps use them instead of the seeded stream."""
     ch = gocall(capi.NewChains, target, sopts, n, seed)
     try:
         if isinstance(init, str):
@@ -265,6 +337,12 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
             if z0.shape[0] != n:
                 raise ValueError(f"init has {z0.shape[0]} rows, want n={n}")
             cfunc("anila_chains_positions", ch, ptr(z0), z0.size, 1)
+        if noise is not None:
+            xi, u = _noise_arrays(noise, uniforms, steps, n, dim, dtype, bool(sopts.Adjusted))
+            cfunc("anila_chains_step_fixed", ch, steps, ptr(xi), xi.size, ptr(u), u.size)
+            steps = 0
+        elif uniforms is not None:
+            raise ValueError("uniforms are given without noise")
         pbar = bar(steps, "sampling", progress)
         done, chunk = 0, 1
         try:
@@ -318,3 +396,16 @@ def load(path) -> Model:
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path!r}")
     return Model(gocall(capi.Load, path))
+
+
+def new_model(dim: int, **params) -> Model:
+    """An untrained model for data of dimension dim, its parameters drawn from `seed`; the
+    same parameters as `train` (iterations is ignored). Without data, clamp='auto' means no
+    clamp and chains started from noise use the box [-1, 1]."""
+    dim = check_int("dim", dim, 1, 1 << 24)
+    p = _config.resolve(params)
+    box = (0.0, 0.0) if p["clamp"] in (None, "auto") else p["clamp"]
+    p["_clamp_box"] = box
+    noise_box = box if box[0] < box[1] else (-1.0, 1.0)
+    h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box), _config.sampler_options(p, box))
+    return Model(h, p)

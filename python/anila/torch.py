@@ -1,0 +1,230 @@
+"""The PyTorch reference: anila's nets as `torch.nn.Module`s, weights moved both ways, and the
+SGLD/AniLA steps and one training iteration written in plain PyTorch.
+
+torch is imported lazily: anila itself never needs it. Everything here mirrors the Go core
+operation by operation, so that tests can check that anila computes exactly what a PyTorch
+implementation would (see python/tests/test_torch_crosscheck.py) and benchmarks can time the
+same work (bench/).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("anila.torch needs PyTorch: pip install 'anila[torch]'") from None
+    return torch
+
+
+def _dtype(torch, dtype):
+    return torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+
+
+def _activation(torch, name: str, slope: float):
+    nn = torch.nn
+    if name in ("silu", "swish"):
+        return nn.SiLU()
+    if name == "leakyrelu":
+        return nn.LeakyReLU(slope)
+    if name == "tanh":
+        return nn.Tanh()
+    if name == "elu":
+        return nn.ELU()
+    raise ValueError(f"activation {name!r} has no PyTorch equivalent here")
+
+
+def module_for(arch: dict, dtype="float32"):
+    """A torch.nn.Module computing f(x) (shape (n,)) for an anila architecture dict, e.g.
+    model.arch: {"kind": "mlp", "in": 2, "hidden": [128, 128], "activation": "silu"}."""
+    torch = _torch()
+    if arch.get("kind") != "mlp":
+        raise ValueError(f"no PyTorch equivalent for energy kind {arch.get('kind')!r}")
+    layers, width = [], int(arch["in"])
+    for h in arch["hidden"]:
+        layers += [torch.nn.Linear(width, int(h)), _activation(torch, arch["activation"], float(arch.get("slope", 0.05)))]
+        width = int(h)
+    layers.append(torch.nn.Linear(width, 1))
+
+    class EnergyMLP(torch.nn.Sequential):
+        """anila's MLP energy: Linear layers with activations between, one output."""
+
+        def forward(self, x):  # noqa: D102
+            return super().forward(x).squeeze(-1)
+
+    return EnergyMLP(*layers).to(_dtype(torch, dtype))
+
+
+def to_torch(model):
+    """The torch.nn.Module equivalent of an anila Model, with the same weights (a copy)."""
+    torch = _torch()
+    module = module_for(model.arch, model.dtype)
+    flat = torch.from_numpy(model.parameters().copy())
+    off = 0
+    with torch.no_grad():
+        for p in module.parameters():
+            n = p.numel()
+            p.copy_(flat[off:off + n].view_as(p))
+            off += n
+    if off != flat.numel():
+        raise ValueError(f"parameter count mismatch: module {off}, model {flat.numel()}")
+    return module
+
+
+def flat_parameters(module) -> np.ndarray:
+    """A module's parameters as one flat NumPy vector, in anila's order."""
+    return np.concatenate([p.detach().cpu().numpy().ravel() for p in module.parameters()])
+
+
+def _arch_of(module) -> dict:
+    torch = _torch()
+    layers = list(module)
+    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
+    acts = [m for m in layers if not isinstance(m, torch.nn.Linear)]
+    if not linears or linears[-1].out_features != 1:
+        raise ValueError("from_torch needs a Sequential of Linear layers ending in one output")
+    kinds = {type(a).__name__ for a in acts}
+    if len(kinds) > 1:
+        raise ValueError(f"from_torch needs one activation type, got {sorted(kinds)}")
+    name, slope = "silu", 0.05
+    if acts:
+        a = acts[0]
+        name = {"SiLU": "silu", "LeakyReLU": "leakyrelu", "Tanh": "tanh", "ELU": "elu"}.get(type(a).__name__)
+        if name is None:
+            raise ValueError(f"activation {type(a).__name__} is not supported")
+        if name == "leakyrelu":
+            slope = float(a.negative_slope)
+        if name == "elu" and float(a.alpha) != 1.0:
+            raise ValueError("only ELU with alpha=1 is supported")
+    expected = []
+    for i, lin in enumerate(linears):
+        expected.append(lin)
+        if i < len(linears) - 1:
+            expected.append("act")
+    got = ["act" if not isinstance(m, torch.nn.Linear) else m for m in layers]
+    if got != expected:
+        raise ValueError("from_torch needs Linear and activation layers alternating")
+    return {"in": linears[0].in_features, "hidden": tuple(l.out_features for l in linears[:-1]),
+            "activation": name, "slope": slope}
+
+
+def from_torch(module, **params):
+    """An anila Model with the architecture and weights of a torch MLP (a Sequential of Linear
+    layers with one activation type between them, one output). params are `anila.train`'s
+    (sampler settings and so on); the module's dtype sets the model's unless given."""
+    from .model import new_model
+
+    torch = _torch()
+    a = _arch_of(module)
+    first = next(module.parameters())
+    params.setdefault("dtype", "float64" if first.dtype == torch.float64 else "float32")
+    model = new_model(a["in"], hidden=a["hidden"], activation=a["activation"], slope=a["slope"], **params)
+    model.set_parameters(flat_parameters(module))
+    return model
+
+
+# --- the reference computations -----------------------------------------------------------
+
+def energy_and_grad(module, z):
+    """f(z) and ∇z f(z) by autograd."""
+    torch = _torch()
+    with torch.enable_grad():
+        z = z.detach().requires_grad_(True)
+        f = module(z)
+        (g,) = torch.autograd.grad(f.sum(), z)
+    return f.detach(), g.detach()
+
+
+def step_sizes(g, sampler: str, step_size: float, threshold: float, anisotropy: str = "coordinate", channels: int = 1):
+    """γ for every coordinate: η for SGLD; η·b/max(b, |g|) for AniLA, with |g| per
+    coordinate, per pixel (norm over the channels of an NCHW sample) or per chain."""
+    torch = _torch()
+    if sampler == "sgld":
+        return torch.full_like(g, step_size)
+    b = threshold
+    if anisotropy == "coordinate":
+        mag = g.abs()
+    elif anisotropy == "chain":
+        mag = g.norm(dim=1, keepdim=True).expand_as(g)
+    elif anisotropy == "pixel":
+        n, d = g.shape
+        gg = g.view(n, channels, d // channels)
+        mag = gg.norm(dim=1, keepdim=True).expand_as(gg).reshape(n, d)
+    else:
+        raise ValueError(anisotropy)
+    return step_size * b / torch.clamp(mag, min=b)
+
+
+def langevin_step(module, z, f, g, xi, u=None, *, sampler="anila", step_size=0.01, threshold=1.0,
+                  noise_scale=1.0, anisotropy="coordinate", channels=1, adjusted=False, clamp=None):
+    """One step from chains z with f(z), ∇f(z) = g given; xi (n, d) normals, u (n,) uniforms
+    for the adjusted form. Returns (z, f, g, accepted) after the step."""
+    torch = _torch()
+    gamma = step_sizes(g, sampler, step_size, threshold, anisotropy, channels)
+    zp = z + gamma / 2 * g + noise_scale * torch.sqrt(gamma) * xi
+    if clamp is not None and not adjusted:
+        zp = zp.clamp(clamp[0], clamp[1])
+    fp, gp = energy_and_grad(module, zp)
+    if not adjusted:
+        return zp, fp, gp, torch.ones(z.shape[0], dtype=torch.bool)
+    gammap = step_sizes(gp, sampler, step_size, threshold, anisotropy, channels)
+    fwd = -(0.5 * xi * xi + 0.5 * torch.log(gamma)).sum(dim=1)
+    mu = zp + gammap / 2 * gp
+    back = -((z - mu) ** 2 / (2 * noise_scale ** 2 * gammap) + 0.5 * torch.log(gammap)).sum(dim=1)
+    log_alpha = fp - f + back - fwd
+    ok = torch.log(u) < log_alpha
+    if clamp is not None:
+        ok &= ((zp >= clamp[0]) & (zp <= clamp[1])).all(dim=1)
+    keep = ok[:, None]
+    return torch.where(keep, zp, z), torch.where(ok, fp, f), torch.where(keep, gp, g), ok
+
+
+def run_chains(module, z0, noise, uniforms=None, **cfg):
+    """len(noise) steps from z0 with the given noise (steps, n, d) and uniforms (steps, n)."""
+    f, g = energy_and_grad(module, z0)
+    z = z0
+    for k in range(noise.shape[0]):
+        z, f, g, _ = langevin_step(module, z, f, g, noise[k], None if uniforms is None else uniforms[k], **cfg)
+    return z
+
+
+def train_iteration(module, optimizer, batch, z0, noise, uniforms=None, *, l2=0.0, grad_clip=0.0, **cfg):
+    """One maximum-likelihood iteration as anila's trainer does it: K Langevin steps from z0,
+    then a step of `optimizer` on −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²).
+    Returns the samples."""
+    torch = _torch()
+    z = run_chains(module, z0, noise, uniforms, **cfg).detach()
+    optimizer.zero_grad()
+    fx, fz = module(batch), module(z)
+    loss = -fx.mean() + fz.mean() + l2 * ((fx ** 2).mean() + (fz ** 2).mean())
+    loss.backward()
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
+    optimizer.step()
+    return z
+
+
+def optimizer_for(module, model_or_params):
+    """The torch optimizer matching an anila model's (or a params dict's) settings."""
+    torch = _torch()
+    p = model_or_params.params if hasattr(model_or_params, "params") else model_or_params
+    if p["optimizer"] == "adam":
+        return torch.optim.Adam(module.parameters(), lr=p["lr"], betas=tuple(p["betas"]), eps=1e-8)
+    return torch.optim.SGD(module.parameters(), lr=p["lr"], momentum=p["momentum"])
+
+
+def sampler_kwargs(params: dict) -> dict:
+    """The langevin_step keywords of resolved anila parameters (model.params)."""
+    clamp = params.get("_clamp_box")
+    if clamp is not None and not clamp[0] < clamp[1]:
+        clamp = None
+    return dict(sampler=params["sampler"], step_size=params["step_size"], threshold=params["threshold"],
+                noise_scale=params["noise_scale"], anisotropy=params["anisotropy"], channels=params["channels"],
+                adjusted=params["adjusted"], clamp=clamp)
+
+
+__all__ = ["module_for", "to_torch", "from_torch", "flat_parameters", "energy_and_grad", "step_sizes",
+           "langevin_step", "run_chains", "train_iteration", "optimizer_for", "sampler_kwargs"]
