@@ -69,9 +69,23 @@ func (a Activation[T]) Spec() string {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
+// activationKernels32, when set (build tag cblas), runs a float32 activation pass in native
+// code and reports whether it handled it.
+var activationKernels32 func(kind ActivationKind, slope float32, x, y, dy, dx []float32, backward bool) bool
+
+func (a Activation[T]) native(x, y, dy, dx []T, backward bool) bool {
+	if activationKernels32 == nil || Is64[T]() {
+		return false
+	}
+	return activationKernels32(a.Kind, float32(a.Slope), f32s(x), f32s(y), f32s(dy), f32s(dx), backward)
+}
+
 // Forward applies the nonlinearity.
 func (a Activation[T]) Forward(p, x, y []T, n int) {
 	x, y = x[:n*a.Size], y[:n*a.Size]
+	if a.native(x, y, nil, nil, false) {
+		return
+	}
 	switch a.Kind {
 	case LeakyReLU:
 		s := T(a.Slope)
@@ -120,6 +134,9 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 		return
 	}
 	x, y, dy, dx = x[:n*a.Size], y[:n*a.Size], dy[:n*a.Size], dx[:n*a.Size]
+	if a.native(x, y, dy, dx, true) {
+		return
+	}
 	switch a.Kind {
 	case LeakyReLU:
 		s := T(a.Slope)

@@ -1,0 +1,64 @@
+//go:build cblas
+
+// Float32 activation kernels for the cblas build, written so that gcc vectorises them;
+// kernels_c.go calls them.
+// Each kernel is cloned for AVX2 and baseline x86-64 and built with -O3 -fno-trapping-math,
+// which lets gcc turn the clamps into vector selects (IEEE results are unchanged).
+#pragma GCC optimize ("O3", "no-trapping-math")
+#include <stdint.h>
+#include <string.h>
+
+// exp(x) in float32 (Cody–Waite reduction, degree-6 polynomial, rounding by the 1.5·2²³
+// trick): the same algorithm as expf32 in fastexp.go, written so that gcc vectorises it
+// (-fno-trapping-math lets it turn the clamps into selects; IEEE results are unchanged).
+static inline float anila_expf(float x) {
+	const float log2e = 1.44269504088896341f, ln2hi = 0.693359375f, ln2lo = -2.12194440e-4f;
+	const float shifter = 12582912.0f; // 1.5·2²³: t's low mantissa bits hold round(x·log2e)
+	x = x < 88.0f ? x : 88.0f;
+	x = x > -87.0f ? x : -87.0f;
+	float t = x * log2e + shifter;
+	float kf = t - shifter;
+	float r = x - kf * ln2hi - kf * ln2lo;
+	float p = 1.0f / 720;
+	p = p * r + 1.0f / 120;
+	p = p * r + 1.0f / 24;
+	p = p * r + 1.0f / 6;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	uint32_t tb, u;
+	memcpy(&tb, &t, 4);
+	u = (tb - 0x4B400000u + 127u) << 23; // 2^k
+	float s;
+	memcpy(&s, &u, 4);
+	return p * s;
+}
+
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+void anila_silu_f32(const float *x, float *y, long n) {
+	for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + anila_expf(-x[i]));
+}
+
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+void anila_silu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n) {
+	for (long i = 0; i < n; i++) {
+		float xv = x[i], s;
+		s = (xv > 1e-6f || xv < -1e-6f) ? y[i] / xv : 1.0f / (1.0f + anila_expf(-xv));
+		dx[i] = dy[i] * (s + y[i] * (1.0f - s));
+	}
+}
+
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+void anila_tanh_f32(const float *x, float *y, long n) {
+	for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (anila_expf(2.0f * x[i]) + 1.0f);
+}
+
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+void anila_leaky_f32(const float *x, float *y, long n, float slope) {
+	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+}
+
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+}

@@ -1,0 +1,154 @@
+"""Benchmark anila against the PyTorch reference (anila.torch) on the same work.
+
+For each configuration — per Langevin step and per training iteration; float32 and float64;
+1 and 2 threads (torch's thread count set to match); SGLD and AniLA — anila and PyTorch run
+alternately, several repetitions each, and the median and spread (min–max) are reported.
+Writes bench/results.json and bench/results.md and prints the table. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import anila
+import anila.torch as at
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def torch_threads(n):
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def mlp_case(dtype, sampler, batch=256, hidden=(128, 128), steps=100):
+    """An anila model and its torch twin for the toy MLP configuration."""
+    X = anila.datasets.rings(10_000, seed=0)
+    m = anila.new_model(2, hidden=hidden, sampler=sampler, dtype=dtype, steps=steps, batch_size=batch,
+                        buffer_size=max(10_000, batch), step_size=0.01, threshold=0.1, init="noise",
+                        clamp=None)
+    return X, m, m.to_torch()
+
+
+def anila_steps(m, z0, k):
+    t = time.perf_counter()
+    m.sample(z0.shape[0], steps=k, init=z0, seed=1)
+    return (time.perf_counter() - t) / k
+
+
+def torch_steps(mod, z0, k, cfg):
+    import torch
+
+    z = torch.from_numpy(z0.copy())
+    t = time.perf_counter()
+    f, g = at.energy_and_grad(mod, z)
+    for _ in range(k):
+        z, f, g, _ = at.langevin_step(mod, z, f, g, torch.randn_like(z), **cfg)
+    return (time.perf_counter() - t) / k
+
+
+def anila_iters(m, X, k):
+    m.fit_more(X, 1, progress=False)  # warm: data copied, buffers grown
+    t = time.perf_counter()
+    m.fit_more(X, k, progress=False)
+    return (time.perf_counter() - t) / k
+
+
+def torch_iters(mod, X, k, p, cfg):
+    import torch
+
+    opt = at.optimizer_for(mod, p)
+    Xt = torch.from_numpy(X.astype(np.float64 if p["dtype"] == "float64" else np.float32))
+    m, steps = p["batch_size"], p["steps"]
+    lo, hi = float(X.min()), float(X.max())
+    t = time.perf_counter()
+    for _ in range(k):
+        idx = torch.randint(0, Xt.shape[0], (m,))
+        z0 = lo + (hi - lo) * torch.rand(m, Xt.shape[1], dtype=Xt.dtype)
+        noise = torch.randn(steps, m, Xt.shape[1], dtype=Xt.dtype)
+        at.train_iteration(mod, opt, Xt[idx], z0, noise, l2=p["l2"], **cfg)
+    return (time.perf_counter() - t) / k
+
+
+def measure(reps, fa, ft):
+    a, t = [], []
+    for _ in range(reps):  # alternate so that drifts in machine load hit both alike
+        a.append(fa())
+        t.append(ft())
+    return a, t
+
+
+def summary(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "runs": xs}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer steps and iterations (smoke test)")
+    args = ap.parse_args()
+    import torch
+
+    step_k, iter_k = (20, 2) if args.quick else (200, 5)
+    rows = []
+    for threads in (1, 2):
+        anila.set_num_threads(threads)
+        torch_threads(threads)
+        for dtype in ("float32", "float64"):
+            for sampler in ("sgld", "anila"):
+                X, m, mod = mlp_case(dtype, sampler)
+                cfg = at.sampler_kwargs(m.params)
+                z0 = np.random.default_rng(0).uniform(-3, 3, size=(256, 2)).astype(dtype)
+                a, t = measure(args.reps, lambda: anila_steps(m, z0, step_k), lambda: torch_steps(mod, z0, step_k, cfg))
+                rows.append(dict(model="mlp 2-128-128-1", what="langevin step", batch=256, threads=threads, dtype=dtype,
+                                 sampler=sampler, anila=summary(a), torch=summary(t)))
+                a, t = measure(args.reps, lambda: anila_iters(m, X, iter_k), lambda: torch_iters(mod, X, iter_k, m.params, cfg))
+                rows.append(dict(model="mlp 2-128-128-1", what="train iteration (K=100)", batch=256, threads=threads,
+                                 dtype=dtype, sampler=sampler, anila=summary(a), torch=summary(t)))
+                m.close()
+    for r in rows:
+        r["speedup"] = r["torch"]["median"] / r["anila"]["median"]
+    # AniLA's overhead over SGLD, per configuration
+    overhead = []
+    for r in rows:
+        if r["sampler"] != "anila":
+            continue
+        base = next(q for q in rows if q["sampler"] == "sgld" and all(q[k] == r[k] for k in ("what", "threads", "dtype", "model")))
+        overhead.append(dict(what=r["what"], threads=r["threads"], dtype=r["dtype"],
+                             anila=r["anila"]["median"] / base["anila"]["median"] - 1,
+                             torch=r["torch"]["median"] / base["torch"]["median"] - 1))
+    env = dict(machine=platform.machine(), processor=platform.processor() or "?", cpus=os.cpu_count(),
+               anila=anila.__version__, blas=anila.blas(), torch=torch.__version__, reps=args.reps,
+               python=platform.python_version(), date=time.strftime("%Y-%m-%d"))
+    out = dict(env=env, rows=rows, anila_overhead_over_sgld=overhead)
+    with open(os.path.join(HERE, "results.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    lines = [f"anila {env['anila']} ({env['blas']}) vs PyTorch {env['torch']}, {env['cpus']} CPUs, "
+             f"median of {args.reps} alternating runs (min–max in brackets)", "",
+             "| model | work | threads | dtype | sampler | anila ms | torch ms | torch/anila |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        a, t = r["anila"], r["torch"]
+        lines.append(f"| {r['model']} | {r['what']} | {r['threads']} | {r['dtype']} | {r['sampler']} | "
+                     f"{1e3 * a['median']:.3f} [{1e3 * a['min']:.3f}–{1e3 * a['max']:.3f}] | "
+                     f"{1e3 * t['median']:.3f} [{1e3 * t['min']:.3f}–{1e3 * t['max']:.3f}] | {r['speedup']:.2f}x |")
+    lines += ["", "AniLA's overhead over SGLD (median time ratio − 1):", "",
+              "| work | threads | dtype | anila | torch |", "|---|---|---|---|---|"]
+    for o in overhead:
+        lines.append(f"| {o['what']} | {o['threads']} | {o['dtype']} | {100 * o['anila']:+.1f}% | {100 * o['torch']:+.1f}% |")
+    md = "\n".join(lines) + "\n"
+    with open(os.path.join(HERE, "results.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
