@@ -46,6 +46,7 @@ type Trainer[T nn.Float] struct {
 	src         sampler.RandSource[T]
 	batch, f    []T
 	dOut, grad  []T
+	prev        []T // the parameters before the last update
 	perm, chain []int
 	swaps       []int
 }
@@ -109,6 +110,7 @@ func (t *Trainer[T]) prepare() error {
 	t.f = make([]T, 2*m)
 	t.dOut = make([]T, 2*m)
 	t.grad = make([]T, len(t.Params))
+	t.prev = make([]T, len(t.Params))
 	t.chain = make([]int, m)
 	t.swaps = make([]int, m)
 	if t.Buffer != nil {
@@ -324,7 +326,14 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 			t.grad[i] *= s
 		}
 	}
+	copy(t.prev, t.Params)
 	update(c, &t.opt, t.Params, t.grad)
+	for _, v := range t.Params {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			copy(t.Params, t.prev) // roll back to the last finite parameters
+			return &DivergenceError{Iter: t.Iter + 1, What: "the update made a parameter non-finite"}
+		}
+	}
 	t.Iter++
 
 	h := &t.History

@@ -71,6 +71,17 @@ def check_process() -> None:
         )
 
 
+def close_handle(h: int) -> None:
+    """Free a Go object (a finalizer's job): never raises, and does nothing in a forked child
+    or during interpreter shutdown, where Go cannot be called."""
+    if os.getpid() != _PID:
+        return
+    try:
+        _capi.Close(h)
+    except Exception:
+        pass
+
+
 def cfunc(name: str, *args) -> None:
     """Call data-plane function `name`; raise ValueError or RuntimeError on failure."""
     check_process()

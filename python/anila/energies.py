@@ -9,7 +9,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from ._lib import capi, cfunc, check_process, go_floats, gocall, ptr
+from ._lib import capi, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 
 
@@ -21,7 +21,7 @@ class AnalyticEnergy:
     def __init__(self, handle: int, dim: int):
         self._h = int(handle)
         self.dim = int(dim)
-        self._finalizer = weakref.finalize(self, capi.Close, self._h)
+        self._finalizer = weakref.finalize(self, close_handle, self._h)
 
     def close(self) -> None:
         """Free the Go-side energy; calling it twice is fine."""

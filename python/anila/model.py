@@ -11,20 +11,13 @@ import weakref
 import numpy as np
 
 from . import _config
-from ._lib import capi, cfunc, check_process, gocall, ptr
+from ._lib import capi, cfunc, check_process, close_handle, gocall, ptr
 from ._progress import bar
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 from .errors import DivergenceError
 
 #: Seconds of work per call into Go, so that Ctrl-C and progress bars stay responsive.
 CHUNK_SECONDS = 0.2
-
-
-def _close_handle(h: int) -> None:
-    try:
-        capi.Close(h)
-    except Exception:  # interpreter shutdown
-        pass
 
 
 class Model:
@@ -36,7 +29,7 @@ class Model:
 
     def __init__(self, handle: int, params: dict | None = None):
         self._h = int(handle)
-        self._finalizer = weakref.finalize(self, _close_handle, self._h)
+        self._finalizer = weakref.finalize(self, close_handle, self._h)
         meta = json.loads(gocall(capi.ModelMeta, self._h))
         self.dtype = np.dtype(meta["dtype"])
         self.dim = int(meta["arch"]["in"])
@@ -362,7 +355,7 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
             return out, json.loads(gocall(capi.ChainsInfo, ch))
         return out
     finally:
-        capi.Close(ch)
+        close_handle(ch)
 
 
 def train(X, *, progress: bool = True, callback=None, **params) -> Model:
