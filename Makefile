@@ -47,8 +47,9 @@ test-go:
 test-python:
 	cd python/tests && ../../$(VPY) -m pytest -q -p no:cacheprovider .
 
-## bench: Go benchmarks of the Langevin step and the training iteration
+## bench: anila against the PyTorch reference (bench/results.md), then the Go benchmarks
 bench: setup
+	cd bench && OPENBLAS_NUM_THREADS=1 ../$(VPY) run.py
 	$(GO) test -tags cblas -run '^$$' -bench . -benchmem ./anila/...
 
 clean:

@@ -75,18 +75,20 @@ type Options struct {
 	L2, DataNoise, GradClip float64
 	// NoiseLo and NoiseHi bound the uniform noise chains start from (data range if Lo >= Hi).
 	NoiseLo, NoiseHi float64
+	// DataInit passes the first layer's hyperplanes through random data points at the start.
+	DataInit bool
 	// Seed seeds every random draw of the run.
 	Seed int64
 }
 
-// DefaultOptions is a 2-128-128-1 SiLU MLP in float32 with train.DefaultConfig's settings.
+// DefaultOptions is a 2-128-128-1 LeakyReLU MLP in float32 with train.DefaultConfig's settings.
 func DefaultOptions() Options {
 	c := train.DefaultConfig()
-	return Options{Energy: "mlp", Dim: 2, Hidden: []int{128, 128}, Activation: "silu", Slope: 0.05,
+	return Options{Energy: "mlp", Dim: 2, Hidden: []int{128, 128}, Activation: "leakyrelu", Slope: 0.05,
 		Dtype: "float32", Steps: c.Steps, BatchSize: c.BatchSize, Init: c.Init.String(),
 		BufferSize: c.BufferSize, Reinit: c.Reinit, Optimizer: c.Optimizer.String(), LR: c.LR,
 		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Momentum: c.Momentum, L2: c.L2,
-		DataNoise: c.DataNoise, GradClip: c.GradClip}
+		DataNoise: c.DataNoise, GradClip: c.GradClip, DataInit: c.DataInit}
 }
 
 func (o Options) arch() (nn.Arch, error) {
@@ -126,5 +128,5 @@ func (o Options) config(s SamplerOptions) (train.Config, error) {
 	return train.Config{Sampler: sc, Steps: o.Steps, BatchSize: o.BatchSize, Init: in,
 		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, Beta1: o.Beta1,
 		Beta2: o.Beta2, Eps: o.Eps, Momentum: o.Momentum, L2: o.L2, DataNoise: o.DataNoise,
-		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, Seed: uint64(o.Seed)}, nil
+		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, DataInit: o.DataInit, Seed: uint64(o.Seed)}, nil
 }

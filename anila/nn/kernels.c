@@ -3,8 +3,10 @@
 // Float32 activation kernels for the cblas build, written so that gcc vectorises them;
 // kernels_c.go calls them.
 // Each kernel is cloned for AVX2 and baseline x86-64 and built with -O3 -fno-trapping-math,
-// which lets gcc turn the clamps into vector selects (IEEE results are unchanged).
-#pragma GCC optimize ("O3", "no-trapping-math")
+// which lets gcc turn the clamps into vector selects (IEEE results are unchanged), and with
+// -fno-fast-math: gopy compiles cgo code with -ffast-math, which would fold the rounding
+// trick of anila_expf away (caught by the PyTorch cross-check).
+#pragma GCC optimize ("O3", "no-fast-math", "no-trapping-math")
 #include <stdint.h>
 #include <string.h>
 
@@ -34,12 +36,12 @@ static inline float anila_expf(float x) {
 	return p * s;
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
 void anila_silu_f32(const float *x, float *y, long n) {
 	for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + anila_expf(-x[i]));
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
 void anila_silu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n) {
 	for (long i = 0; i < n; i++) {
 		float xv = x[i], s;
@@ -48,17 +50,17 @@ void anila_silu_back_f32(const float *x, const float *y, const float *dy, float 
 	}
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
 void anila_tanh_f32(const float *x, float *y, long n) {
 	for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (anila_expf(2.0f * x[i]) + 1.0f);
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
 void anila_leaky_f32(const float *x, float *y, long n, float slope) {
 	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-trapping-math")))
+__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
 void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope) {
 	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
 }

@@ -134,3 +134,25 @@ func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
 		}
 	}
 }
+
+// CenterFirstLayer moves each unit of a first Linear layer so that its hyperplane passes
+// through a data point drawn from the n rows of x: bias_j = −w_j·x_r. The default
+// initialisation puts every hyperplane within about one unit of the origin, which leaves
+// little resolution for data far from it (the outer toy rings); this spreads the units over
+// the data instead. It does nothing when the first layer is not Linear.
+func (net *Net[T]) CenterFirstLayer(p []T, x []T, n int, rng *rand.Rand) {
+	l, ok := net.Layers[0].(Linear[T])
+	if !ok || n == 0 {
+		return
+	}
+	lp := net.LayerParams(p, 0)
+	w, b := lp[:l.Out*l.In], lp[l.Out*l.In:]
+	for j := 0; j < l.Out; j++ {
+		row := x[rng.IntN(n)*l.In:]
+		s := 0.0
+		for i := 0; i < l.In; i++ {
+			s += float64(w[j*l.In+i]) * float64(row[i])
+		}
+		b[j] = T(-s)
+	}
+}

@@ -226,3 +226,26 @@ func TestBadArchitectures(t *testing.T) {
 		t.Fatal("unknown activation accepted")
 	}
 }
+
+// TestCenterFirstLayer checks that each first-layer hyperplane passes through a data row.
+func TestCenterFirstLayer(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	net, _ := NewMLP[float64](MLPConfig{In: 2, Hidden: []int{16}, Activation: SiLU})
+	p := make([]float64, net.NumParams())
+	net.Init(p, rng)
+	x := []float64{3, 4, -2, 5, 0.5, -3}
+	net.CenterFirstLayer(p, x, 3, rng)
+	lp := net.LayerParams(p, 0)
+	for j := 0; j < 16; j++ {
+		w, b := lp[2*j:2*j+2], lp[32+j]
+		hit := false
+		for r := 0; r < 3; r++ {
+			if math.Abs(w[0]*x[2*r]+w[1]*x[2*r+1]+b) < 1e-12 {
+				hit = true
+			}
+		}
+		if !hit {
+			t.Fatalf("unit %d's hyperplane passes through no data point", j)
+		}
+	}
+}

@@ -88,6 +88,9 @@ func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], er
 		if err := t.SetData(data, n); err != nil {
 			return nil, err
 		}
+		if cfg.DataInit {
+			net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
+		}
 	}
 	if err := t.prepare(); err != nil {
 		return nil, err

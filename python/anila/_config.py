@@ -17,14 +17,14 @@ ENERGIES = ("mlp",)
 DTYPES = ("float32", "float64")
 
 #: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
-DEFAULT_STEP_SIZE = {"sgld": 0.01, "anila": 0.03}
-DEFAULT_THRESHOLD = 3.0
+DEFAULT_STEP_SIZE = {"sgld": 0.005, "anila": 0.005}
+DEFAULT_THRESHOLD = 10.0
 
 #: Defaults of every training parameter (those of `anila.train` and `anila.EBM`).
 DEFAULTS = dict(
     energy="mlp",
     hidden=(128, 128),
-    activation="silu",
+    activation="leakyrelu",
     slope=0.05,
     sampler="anila",
     adjusted=False,
@@ -38,15 +38,16 @@ DEFAULTS = dict(
     init="buffer",
     buffer_size=10_000,
     reinit=0.05,
-    iterations=2000,
-    batch_size=256,
-    lr=1e-3,
-    betas=(0.5, 0.999),
+    iterations=4000,
+    batch_size=128,
+    lr=3e-3,
+    betas=(0.9, 0.999),
     momentum=0.0,
     optimizer="adam",
     l2=0.1,
     data_noise=0.0,
     grad_clip=0.0,
+    data_init=False,
     dtype="float32",
     seed=0,
 )
@@ -106,6 +107,7 @@ def resolve(params: dict) -> dict:
     p["l2"] = check_float("l2", p["l2"], 0)
     p["data_noise"] = check_float("data_noise", p["data_noise"], 0)
     p["grad_clip"] = check_float("grad_clip", p["grad_clip"], 0)
+    p["data_init"] = check_bool("data_init", p["data_init"])
     p["dtype"] = check_dtype(p["dtype"])
     p["seed"] = check_seed(p["seed"])
     return p
@@ -122,13 +124,13 @@ def check_dtype(value) -> str:
 
 
 def clamp_box(clamp, X) -> tuple[float, float]:
-    """The clamp box: 'auto' widens the data's range by 50% of its width on each side."""
+    """The clamp box: 'auto' widens the data's range by 20% of its width on each side."""
     if clamp is None:
         return 0.0, 0.0
     if clamp == "auto":
         lo, hi = float(X.min()), float(X.max())
         w = max(hi - lo, 1e-6)
-        return lo - 0.5 * w, hi + 0.5 * w
+        return lo - 0.2 * w, hi + 0.2 * w
     return clamp
 
 
@@ -167,6 +169,7 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0)):
     o.L2 = p["l2"]
     o.DataNoise = p["data_noise"]
     o.GradClip = p["grad_clip"]
+    o.DataInit = p["data_init"]
     o.NoiseLo, o.NoiseHi = float(noise_box[0]), float(noise_box[1])
     o.Seed = p["seed"]
     return o

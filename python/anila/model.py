@@ -216,7 +216,7 @@ class Model:
                noise=None, uniforms=None, progress: bool = False, return_info: bool = False):
         """Draw n samples by Langevin dynamics on this model's energy.
 
-        steps: Langevin steps (default: 10 × the training steps K). init: "buffer" (the
+        steps: Langevin steps (default: 5 × the training steps K). init: "buffer" (the
         replay buffer, the default when the model has one), "noise" (uniform over the data's
         range), "data" or an array of start points (n, dim). The sampler settings default to
         the training ones. Returns an (n, dim) array (and a dict of step statistics when
@@ -232,7 +232,7 @@ class Model:
         meta = self._meta()
         cfg = meta["config"]
         if steps is None:
-            steps = 10 * int(cfg["Steps"])
+            steps = 5 * int(cfg["Steps"])
         steps = check_int("steps", steps, 0)
         sc = cfg["Sampler"]
         p = {
