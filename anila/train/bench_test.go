@@ -9,8 +9,9 @@ import (
 	"github.com/anila-ebm/anila/anila/sampler"
 )
 
-// The benchmark configuration of the issue: batch 256, a 2-128-128-1 SiLU MLP.
-var benchArch = nn.Arch{Kind: "mlp", In: 2, Hidden: []int{128, 128}, Activation: "silu"}
+// The benchmark configuration of the issue: batch 256, a 2-128-128-1 MLP with the default
+// activation (LeakyReLU).
+var benchArch = nn.Arch{Kind: "mlp", In: 2, Hidden: []int{128, 128}, Activation: "leakyrelu", Slope: 0.05}
 
 func benchConfig(m sampler.Method) Config {
 	c := DefaultConfig()
