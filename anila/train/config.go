@@ -95,8 +95,9 @@ type Config struct {
 	DataNoise float64
 	// GradClip caps the parameter gradient's norm when > 0.
 	GradClip float64
-	// DataInit passes each first-layer unit's hyperplane through a random data point at the
-	// start (nn.Net.CenterFirstLayer), so that the net resolves data far from the origin.
+	// DataInit passes each first-layer unit's hyperplane through a random data point when
+	// data is first given to an untrained trainer (nn.Net.CenterFirstLayer), so that the
+	// net resolves data far from the origin.
 	DataInit bool
 	// NoiseLo and NoiseHi bound the uniform noise chains start from; when NoiseLo >= NoiseHi
 	// they are taken from the data's range.
@@ -106,7 +107,8 @@ type Config struct {
 
 // DefaultConfig has settings that work on the toy data sets (measured on rings and 8
 // Gaussians): AniLA with η = 0.005 and b = 10, K = 20, batch 128, a replay buffer of 10,000
-// with 5% reinitialisation, Adam lr 3e-3 with betas (0.9, 0.999), and α = 0.1.
+// with 5% reinitialisation, Adam lr 3e-3 with betas (0.9, 0.999), α = 0.1, and the first
+// layer's hyperplanes passed through data points (DataInit).
 func DefaultConfig() Config {
 	s := sampler.DefaultConfig()
 	s.Method = sampler.AniLA
@@ -115,7 +117,7 @@ func DefaultConfig() Config {
 	return Config{
 		Sampler: s, Steps: 20, BatchSize: 128, Init: InitBuffer, BufferSize: 10000, Reinit: 0.05,
 		Optimizer: Adam, LR: 3e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,
-		L2: 0.1,
+		L2: 0.1, DataInit: true,
 	}
 }
 

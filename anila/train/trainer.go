@@ -47,6 +47,7 @@ type Trainer[T nn.Float] struct {
 	batch, f    []T
 	dOut, grad  []T
 	prev        []T // the parameters before the last update
+	centered    bool
 	perm, chain []int
 	swaps       []int
 }
@@ -87,9 +88,6 @@ func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], er
 	if data != nil {
 		if err := t.SetData(data, n); err != nil {
 			return nil, err
-		}
-		if cfg.DataInit {
-			net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
 		}
 	}
 	if err := t.prepare(); err != nil {
@@ -146,6 +144,10 @@ func (t *Trainer[T]) SetData(data []T, n int) error {
 	}
 	t.data = append(t.data[:0], data[:n*d]...)
 	t.nData = n
+	if t.Config.DataInit && t.Iter == 0 && !t.centered {
+		t.Net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
+		t.centered = true
+	}
 	if t.perm != nil && len(t.perm) < n {
 		t.perm = make([]int, n)
 		for i := range t.perm {

@@ -47,7 +47,7 @@ DEFAULTS = dict(
     l2=0.1,
     data_noise=0.0,
     grad_clip=0.0,
-    data_init=False,
+    data_init=True,
     dtype="float32",
     seed=0,
 )
