@@ -105,24 +105,12 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 }
 
 func (c *chainsT[T]) step(steps int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.ready {
-		c.smp.Init(c.st)
-		c.ready = true
-	}
-	for k := 0; k < steps; k++ {
-		c.infoSum.Add(c.smp.Step(c.src, c.st))
-		c.steps++
-	}
+	c.advance(c.src, steps)
 	return nil
 }
 
-func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error {
-	src, err := fixedSource[T](c.smp.Config, steps, c.st.N, c.dim(), normals, nNormals, uniforms, nUniforms)
-	if err != nil {
-		return err
-	}
+// advance takes steps with noise from src, holding the target's lock.
+func (c *chainsT[T]) advance(src sampler.Source[T], steps int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.ready {
@@ -133,6 +121,14 @@ func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, 
 		c.infoSum.Add(c.smp.Step(src, c.st))
 		c.steps++
 	}
+}
+
+func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error {
+	src, err := fixedSource[T](c.smp.Config, steps, c.st.N, c.dim(), normals, nNormals, uniforms, nUniforms)
+	if err != nil {
+		return err
+	}
+	c.advance(src, steps)
 	return nil
 }
 

@@ -60,6 +60,23 @@ func lookupEvaluator(h int64) (evaluator, error) {
 	return ev, nil
 }
 
+// withModel runs fn on model h while holding its lock, after checking that d is the
+// model's dimension (d < 0: no check).
+func withModel(h, d C.longlong, fn func(m model) error) error {
+	m, err := lookupModel(int64(h))
+	if err != nil {
+		return err
+	}
+	if d >= 0 {
+		if err := checkDim(d, m.dim()); err != nil {
+			return err
+		}
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	return fn(m)
+}
+
 func checkDim(got C.longlong, want int) error {
 	if int(got) != want {
 		return fmt.Errorf("X has %d columns, the model's dimension is %d", int64(got), want)
@@ -70,16 +87,9 @@ func checkDim(got C.longlong, want int) error {
 //export anila_set_data
 func anila_set_data(h C.longlong, x unsafe.Pointer, n, d C.longlong, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		m, err := lookupModel(int64(h))
-		if err != nil {
-			return err
-		}
-		if err := checkDim(d, m.dim()); err != nil {
-			return err
-		}
-		m.lock().Lock()
-		defer m.lock().Unlock()
-		return m.setData(x, int(n))
+		return withModel(h, d, func(m model) error {
+			return m.setData(x, int(n))
+		})
 	})
 }
 
@@ -102,29 +112,21 @@ func anila_energy(h C.longlong, x unsafe.Pointer, n, d C.longlong, f, g unsafe.P
 //export anila_params
 func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, set C.int, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		m, err := lookupModel(int64(h))
-		if err != nil {
-			return err
-		}
-		m.lock().Lock()
-		defer m.lock().Unlock()
-		return m.params(p, int(n), set != 0)
+		return withModel(h, -1, func(m model) error {
+			return m.params(p, int(n), set != 0)
+		})
 	})
 }
 
 //export anila_history
 func anila_history(h C.longlong, field C.longlong, dst *C.double, n C.longlong, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		m, err := lookupModel(int64(h))
-		if err != nil {
-			return err
-		}
-		m.lock().Lock()
-		defer m.lock().Unlock()
-		if int(n) != m.historyLen() {
-			return fmt.Errorf("history has %d entries, buffer holds %d", m.historyLen(), int64(n))
-		}
-		return m.history(int(field), slice[float64](unsafe.Pointer(dst), int(n)))
+		return withModel(h, -1, func(m model) error {
+			if int(n) != m.historyLen() {
+				return fmt.Errorf("history has %d entries, buffer holds %d", m.historyLen(), int64(n))
+			}
+			return m.history(int(field), slice[float64](unsafe.Pointer(dst), int(n)))
+		})
 	})
 }
 
@@ -177,28 +179,17 @@ func anila_chains_step_fixed(h C.longlong, steps C.longlong, normals unsafe.Poin
 //export anila_train_step
 func anila_train_step(h C.longlong, batch, z0, normals unsafe.Pointer, nNormals C.longlong, uniforms unsafe.Pointer, nUniforms C.longlong, zOut unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		m, err := lookupModel(int64(h))
-		if err != nil {
-			return err
-		}
-		m.lock().Lock()
-		defer m.lock().Unlock()
-		return m.trainStep(batch, z0, normals, int(nNormals), uniforms, int(nUniforms), zOut)
+		return withModel(h, -1, func(m model) error {
+			return m.trainStep(batch, z0, normals, int(nNormals), uniforms, int(nUniforms), zOut)
+		})
 	})
 }
 
 //export anila_param_grad
 func anila_param_grad(h C.longlong, x unsafe.Pointer, n, d C.longlong, w, dst unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		m, err := lookupModel(int64(h))
-		if err != nil {
-			return err
-		}
-		if err := checkDim(d, m.dim()); err != nil {
-			return err
-		}
-		m.lock().Lock()
-		defer m.lock().Unlock()
-		return m.paramGrad(x, w, dst, int(n))
+		return withModel(h, d, func(m model) error {
+			return m.paramGrad(x, w, dst, int(n))
+		})
 	})
 }

@@ -34,25 +34,22 @@ class AnalyticEnergy:
         check_process()
         return self._h
 
-    def energy(self, X) -> np.ndarray:
-        """log p(x) for each row of X (n, dim)."""
+    def _eval(self, X):
         h = self._handle()
         X = as_points(X, "X", np.float64, self.dim, allow_empty=True)
         f = np.empty(X.shape[0])
         g = np.empty_like(X)
         if X.shape[0]:
             cfunc("anila_energy", h, ptr(X), X.shape[0], self.dim, ptr(f), ptr(g))
-        return f
+        return f, g
+
+    def energy(self, X) -> np.ndarray:
+        """log p(x) for each row of X (n, dim)."""
+        return self._eval(X)[0]
 
     def energy_grad(self, X) -> np.ndarray:
         """∇ log p(x) for each row of X (n, dim)."""
-        h = self._handle()
-        X = as_points(X, "X", np.float64, self.dim, allow_empty=True)
-        f = np.empty(X.shape[0])
-        g = np.empty_like(X)
-        if X.shape[0]:
-            cfunc("anila_energy", h, ptr(X), X.shape[0], self.dim, ptr(f), ptr(g))
-        return g
+        return self._eval(X)[1]
 
 
 def _floats(name, a) -> np.ndarray:
