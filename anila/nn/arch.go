@@ -28,3 +28,27 @@ func Build[T Float](a Arch) (*Net[T], error) {
 	}
 	return nil, fmt.Errorf("nn: unknown energy architecture %q (want \"mlp\")", a.Kind)
 }
+
+// NumParams is the length of the parameter vector of the net the Arch describes, computed
+// without building it (0 for an unknown kind).
+func (a Arch) NumParams() int64 {
+	if a.Kind != "mlp" {
+		return 0
+	}
+	var n int64
+	in := int64(a.In)
+	for _, h := range a.Hidden {
+		n += (in + 1) * int64(h)
+		in = int64(h)
+	}
+	return n + in + 1
+}
+
+// MaxWidth is the widest layer of the net (its input included).
+func (a Arch) MaxWidth() int64 {
+	w := int64(a.In)
+	for _, h := range a.Hidden {
+		w = max(w, int64(h))
+	}
+	return w
+}

@@ -57,3 +57,6 @@ const pureGoBLAS = "gonum (pure Go)"
 
 // BLASName names the BLAS implementation in use.
 var BLASName = pureGoBLAS
+
+// PureGo reports whether matrix products use gonum's pure Go BLAS (no cblas build tag).
+func PureGo() bool { return BLASName == pureGoBLAS }

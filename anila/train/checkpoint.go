@@ -209,7 +209,7 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	d := t.Dim()
 	off := 0
 	for _, s := range h.Sections {
-		if s.Count < 0 || (s.Bits != 32 && s.Bits != 64) {
+		if s.Count < 0 || s.Count > len(payload) || (s.Bits != 32 && s.Bits != 64) {
 			return nil, fmt.Errorf("model file is corrupt: section %q has count %d, bits %d", s.Name, s.Count, s.Bits)
 		}
 		size := s.Count * s.Bits / 8

@@ -88,6 +88,11 @@ func TestTrainingImprovesMMD(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains forty models")
 	}
+	if nn.PureGo() {
+		// Training is chaotic: other rounding gives other models, and the targets below were
+		// measured with the OpenBLAS build that `make test` and pip use (go test -tags cblas).
+		t.Skip("the targets hold for the cblas build; run with -tags cblas")
+	}
 	for _, c := range qualityCases() {
 		c := c
 		t.Run(fmt.Sprintf("%s/%v", c.set, c.method), func(t *testing.T) {

@@ -177,3 +177,18 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestHugeModelsRefusedBeforeAllocating(t *testing.T) {
+	arch := nn.Arch{Kind: "mlp", In: 2, Hidden: []int{65536, 65536}, Activation: "silu"}
+	if _, err := New[float32](smallConfig(), arch, nil, 0); err == nil || !strings.Contains(err.Error(), "GiB") {
+		t.Fatalf("a 4-billion-parameter net: %v", err)
+	}
+	cfg := smallConfig()
+	cfg.BufferSize = 1 << 40
+	if _, err := New[float32](cfg, smallArch, nil, 0); err == nil || !strings.Contains(err.Error(), "buffer_size") {
+		t.Fatalf("a 2^40-chain buffer: %v", err)
+	}
+	if got := smallArch.NumParams(); got != int64(3*32+33*32+33) {
+		t.Fatalf("NumParams %d", got)
+	}
+}

@@ -52,9 +52,32 @@ type Trainer[T nn.Float] struct {
 	swaps       []int
 }
 
+// MaxBytes caps the memory a trainer may allocate; New refuses larger ones before allocating.
+var MaxBytes int64 = 8 << 30
+
+// EstimateBytes is roughly the memory a trainer of cfg and arch allocates, in element
+// size elem (4 or 8): parameters with their gradient, backup and Adam moments, the replay
+// buffer, the chains and the activations of a batch.
+func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
+	p := arch.NumParams()
+	d := int64(arch.In)
+	m := int64(max(cfg.BatchSize, 1))
+	acts := 2 * m * arch.MaxWidth() * int64(2*len(arch.Hidden)+2)
+	return p*(3*elem+16+elem*int64((2*m+nn.DefaultChunk-1)/nn.DefaultChunk)) +
+		int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem + 2*acts*elem
+}
+
 // New builds the net of arch, draws its parameters from cfg.Seed, and prepares the buffer.
 // data (n×arch.In) is copied; it may be nil when the trainer is only used for sampling.
 func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], error) {
+	elem := int64(4)
+	if nn.Is64[T]() {
+		elem = 8
+	}
+	if b := EstimateBytes(cfg, arch, elem); b > MaxBytes || b < 0 {
+		return nil, fmt.Errorf("the model would need about %.1f GiB (limit %.0f GiB): reduce hidden, buffer_size or batch_size",
+			float64(b)/(1<<30), float64(MaxBytes)/(1<<30))
+	}
 	net, err := nn.Build[T](arch)
 	if err != nil {
 		return nil, err
