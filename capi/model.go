@@ -147,12 +147,13 @@ type modelMeta struct {
 	HasData   bool         `json:"has_data"`
 	HasBuffer bool         `json:"has_buffer"`
 	History   []string     `json:"history_fields"`
+	Recovered []int        `json:"recoveries"`
 }
 
 func (m *modelT[T]) meta() ([]byte, error) {
 	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
 		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
-		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields})
+		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries})
 }
 
 func lookupModel(h int64) (model, error) {

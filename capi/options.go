@@ -77,6 +77,9 @@ type Options struct {
 	NoiseLo, NoiseHi float64
 	// DataInit passes the first layer's hyperplanes through random data points at the start.
 	DataInit bool
+	// Recover is how many divergences are rolled back (halving the learning rate) before
+	// training stops with an error.
+	Recover int
 	// Seed seeds every random draw of the run.
 	Seed int64
 }
@@ -128,5 +131,5 @@ func (o Options) config(s SamplerOptions) (train.Config, error) {
 	return train.Config{Sampler: sc, Steps: o.Steps, BatchSize: o.BatchSize, Init: in,
 		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, Beta1: o.Beta1,
 		Beta2: o.Beta2, Eps: o.Eps, Momentum: o.Momentum, L2: o.L2, DataNoise: o.DataNoise,
-		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, DataInit: o.DataInit, Seed: uint64(o.Seed)}, nil
+		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, DataInit: o.DataInit, Recover: o.Recover, Seed: uint64(o.Seed)}, nil
 }

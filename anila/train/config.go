@@ -95,6 +95,10 @@ type Config struct {
 	DataNoise float64
 	// GradClip caps the parameter gradient's norm when > 0.
 	GradClip float64
+	// Recover is how many times a diverging run is rolled back to its last good state (at
+	// most SnapshotEvery iterations old) and continued with half the learning rate; 0 stops
+	// at the first divergence with a DivergenceError.
+	Recover int
 	// DataInit passes each first-layer unit's hyperplane through a random data point when
 	// data is first given to an untrained trainer (nn.Net.CenterFirstLayer), so that the
 	// net resolves data far from the origin.
@@ -147,6 +151,9 @@ func (c Config) Validate(dim int) error {
 	}
 	if math.IsNaN(c.Reinit) || c.Reinit < 0 || c.Reinit > 1 {
 		return fmt.Errorf("reinit must be in [0, 1], got %v", c.Reinit)
+	}
+	if c.Recover < 0 {
+		return fmt.Errorf("recover must be >= 0, got %d", c.Recover)
 	}
 	if c.Optimizer != Adam && c.Optimizer != SGD {
 		return fmt.Errorf("optimizer must be \"adam\" or \"sgd\", got %v", c.Optimizer)

@@ -144,8 +144,21 @@ func TestDivergenceStopsTraining(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("got %v, want a DivergenceError", err)
 	}
-	if de.Iter != tr.Iter+1 {
+	// The trainer is left as it was when its energies were last finite: before the failed
+	// iteration, or before the update that made the failed iteration's energies overflow.
+	if de.Iter != tr.Iter+1 && de.Iter != tr.Iter+2 {
 		t.Errorf("error names iteration %d, trainer is at %d", de.Iter, tr.Iter)
+	}
+	if tr.History.Len() != tr.Iter {
+		t.Errorf("history has %d entries at iteration %d", tr.History.Len(), tr.Iter)
+	}
+	x, n := tr.Data()
+	f := make([]float64, n)
+	tr.energy.Forward(x, n, f)
+	for _, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("energy %v after the rollback", v)
+		}
 	}
 	for _, p := range tr.Params {
 		if math.IsNaN(p) || math.IsInf(p, 0) {
@@ -190,5 +203,41 @@ func TestHugeModelsRefusedBeforeAllocating(t *testing.T) {
 	}
 	if got := smallArch.NumParams(); got != int64(3*32+33*32+33) {
 		t.Fatalf("NumParams %d", got)
+	}
+}
+
+// TestRecoverFromDivergence injects a blow-up (an absurd learning rate) and expects the run
+// to roll back, halve the learning rate until it is stable, and finish.
+func TestRecoverFromDivergence(t *testing.T) {
+	cfg := smallConfig()
+	cfg.L2 = 0
+	cfg.LR = 1e6
+	cfg.Optimizer = SGD
+	cfg.Recover = 40
+	tr := newTrainer(t, cfg)
+	n, err := tr.Run(150, nil)
+	if err != nil {
+		t.Fatalf("after %d iterations: %v", n, err)
+	}
+	if tr.Iter != 150 || tr.History.Len() != 150 {
+		t.Fatalf("iter %d, history %d, want 150", tr.Iter, tr.History.Len())
+	}
+	if len(tr.Recoveries) == 0 || tr.Config.LR >= 1e6 {
+		t.Fatalf("recoveries %v, lr %g: nothing was recovered", tr.Recoveries, tr.Config.LR)
+	}
+	if want := 1e6 / math.Pow(2, float64(len(tr.Recoveries))); tr.Config.LR != want {
+		t.Fatalf("lr %g after %d recoveries, want %g", tr.Config.LR, len(tr.Recoveries), want)
+	}
+	for _, p := range tr.Params {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			t.Fatal("non-finite parameter after recovery")
+		}
+	}
+	t.Logf("recovered at iterations %v; lr now %g", tr.Recoveries, tr.Config.LR)
+	// with recovery exhausted the error comes back
+	cfg.Recover = 1
+	tr = newTrainer(t, cfg)
+	if _, err := tr.Run(150, nil); err == nil {
+		t.Fatal("one recovery was enough for lr 1e6?")
 	}
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -33,6 +34,8 @@ type Trainer[T nn.Float] struct {
 	History History
 	// Buffer is the replay buffer (BufferSize × Dim) for InitBuffer, else nil.
 	Buffer []T
+	// Recoveries lists the iterations at which a divergence was rolled back (Config.Recover).
+	Recoveries []int
 
 	data  []T
 	nData int
@@ -48,6 +51,7 @@ type Trainer[T nn.Float] struct {
 	dOut, grad  []T
 	prev        []T // the parameters before the last update
 	centered    bool
+	havePrev    bool
 	perm, chain []int
 	swaps       []int
 }
@@ -213,22 +217,80 @@ func (t *Trainer[T]) pick(n int, out []int) {
 	}
 }
 
+// SnapshotEvery is how often (in iterations) Run keeps a snapshot to recover from.
+const SnapshotEvery = 100
+
 // Run trains for up to iters iterations, checking stop between them, and returns how many
-// it did. On divergence it returns a *DivergenceError and leaves the parameters as they
-// were before the failed update.
+// it did. On divergence it rolls back to the last snapshot and halves the learning rate, up
+// to Config.Recover times (recorded in Recoveries); after that it returns a
+// *DivergenceError and leaves the parameters as they were before the failed update.
 func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 	if t.nData == 0 {
 		return 0, fmt.Errorf("the trainer has no data: fit it on data first")
 	}
-	for i := 0; i < iters; i++ {
-		if stop != nil && stop.Load() {
-			return i, nil
+	target := t.Iter + iters
+	var snap []byte
+	takeSnap := func() error {
+		if t.Config.Recover-len(t.Recoveries) <= 0 {
+			return nil
 		}
-		if err := t.iterate(); err != nil {
-			return i, err
+		b, err := t.Marshal()
+		snap = b
+		return err
+	}
+	if err := takeSnap(); err != nil {
+		return 0, err
+	}
+	start := t.Iter
+	for t.Iter < target {
+		if stop != nil && stop.Load() {
+			break
+		}
+		err := t.iterate()
+		if err == nil {
+			if (t.Iter-start)%SnapshotEvery == 0 {
+				if err := takeSnap(); err != nil {
+					return t.Iter - start, err
+				}
+			}
+			continue
+		}
+		var de *DivergenceError
+		if !errors.As(err, &de) || snap == nil || len(t.Recoveries) >= t.Config.Recover {
+			return t.Iter - start, err
+		}
+		if err := t.restore(snap); err != nil {
+			return t.Iter - start, err
+		}
+		t.Config.LR /= 2
+		t.Recoveries = append(t.Recoveries, de.Iter)
+		if err := takeSnap(); err != nil {
+			return t.Iter - start, err
 		}
 	}
-	return iters, nil
+	return t.Iter - start, nil
+}
+
+// restore rolls the trainer back to a snapshot made by Marshal, keeping its data.
+func (t *Trainer[T]) restore(b []byte) error {
+	r, err := Unmarshal[T](b)
+	if err != nil {
+		return err
+	}
+	copy(t.Params, r.Params)
+	copy(t.opt.M, r.opt.M)
+	copy(t.opt.V, r.opt.V)
+	t.opt.T = r.opt.T
+	copy(t.Buffer, r.Buffer)
+	st, err := r.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := t.pcg.UnmarshalBinary(st); err != nil {
+		return err
+	}
+	t.Iter, t.History = r.Iter, r.History
+	return nil
 }
 
 func (t *Trainer[T]) iterate() error {
@@ -310,6 +372,23 @@ func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) er
 	return t.update(info, start)
 }
 
+// diverged undoes the previous iteration's update, whose parameters gave the non-finite
+// values just seen, so that the model is left as it was when its energies were last
+// finite (the optimizer's moments are kept), and reports the divergence.
+func (t *Trainer[T]) diverged(what string) error {
+	err := &DivergenceError{Iter: t.Iter + 1, What: what}
+	if t.Iter == 0 || !t.havePrev {
+		return err
+	}
+	copy(t.Params, t.prev)
+	t.havePrev = false
+	t.Iter--
+	for _, col := range t.History.Columns() {
+		*col = (*col)[:len(*col)-1]
+	}
+	return err
+}
+
 // update takes the data batch in t.batch[:M×Dim] and the samples in t.state.X, computes
 // the loss gradient, applies the optimizer step and records the iteration.
 func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
@@ -324,7 +403,7 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 	for k := 0; k < 2*m; k++ {
 		fk := float64(t.f[k])
 		if math.IsNaN(fk) || math.IsInf(fk, 0) {
-			return &DivergenceError{Iter: t.Iter + 1, What: fmt.Sprintf("non-finite energy %v", fk)}
+			return t.diverged(fmt.Sprintf("non-finite energy %v", fk))
 		}
 		sign := -1.0
 		if k >= m {
@@ -345,7 +424,7 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 	}
 	gnorm := math.Sqrt(ss)
 	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
-		return &DivergenceError{Iter: t.Iter + 1, What: "non-finite parameter gradient"}
+		return t.diverged("non-finite parameter gradient")
 	}
 	// As torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm + 1e-6) when that is < 1.
 	if coef := c.GradClip / (gnorm + 1e-6); c.GradClip > 0 && coef < 1 {
@@ -355,10 +434,12 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 		}
 	}
 	copy(t.prev, t.Params)
+	t.havePrev = true
 	update(c, &t.opt, t.Params, t.grad)
 	for _, v := range t.Params {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			copy(t.Params, t.prev) // roll back to the last finite parameters
+			t.havePrev = false
 			return &DivergenceError{Iter: t.Iter + 1, What: "the update made a parameter non-finite"}
 		}
 	}

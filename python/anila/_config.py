@@ -48,6 +48,7 @@ DEFAULTS = dict(
     data_noise=0.0,
     grad_clip=0.0,
     data_init=True,
+    recover=0,
     dtype="float32",
     seed=0,
 )
@@ -108,6 +109,7 @@ def resolve(params: dict) -> dict:
     p["data_noise"] = check_float("data_noise", p["data_noise"], 0)
     p["grad_clip"] = check_float("grad_clip", p["grad_clip"], 0)
     p["data_init"] = check_bool("data_init", p["data_init"])
+    p["recover"] = check_int("recover", p["recover"], 0, 1000)
     p["dtype"] = check_dtype(p["dtype"])
     p["seed"] = check_seed(p["seed"])
     return p
@@ -170,6 +172,7 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0)):
     o.DataNoise = p["data_noise"]
     o.GradClip = p["grad_clip"]
     o.DataInit = p["data_init"]
+    o.Recover = p["recover"]
     o.NoiseLo, o.NoiseHi = float(noise_box[0]), float(noise_box[1])
     o.Seed = p["seed"]
     return o

@@ -71,6 +71,11 @@ class Model:
         return int(self._meta()["iteration"])
 
     @property
+    def recoveries(self) -> list:
+        """Iterations at which a divergence was rolled back (training parameter `recover`)."""
+        return list(self._meta()["recoveries"] or [])
+
+    @property
     def config(self) -> dict:
         """The Go-side training configuration, as a dict."""
         return self._meta()["config"]
