@@ -93,12 +93,16 @@ def test_create_close_cycles_leave_memory_flat():
             g = anila.energies.Gaussian([0.0, 0.0], np.eye(2))
             g.close()
 
+    import gc
+
+    gc.collect()
     live = capi.LiveHandles()
     cycle(2000)  # warm up allocators
     rss0 = _rss_kib()
     cycle(10_000)
     rss1 = _rss_kib()
-    assert capi.LiveHandles() == live
+    gc.collect()
+    assert capi.LiveHandles() <= live  # objects of earlier tests may be collected meanwhile
     assert rss1 - rss0 < 20_000, f"RSS grew by {rss1 - rss0} KiB over 10,000 cycles"
 
 
