@@ -178,40 +178,33 @@ class Model:
 
     def _run(self, iterations: int, progress: bool, callback) -> None:
         h = self._handle()
-        pbar = bar(iterations, "training", progress)
-        done, chunk = 0, 1
+
+        def chunk(n):
+            try:
+                k = gocall(capi.Train, h, n)
+            except ValueError as exc:
+                msg = str(exc)
+                if msg.startswith("training diverged"):
+                    it = None
+                    try:
+                        it = int(msg.split("iteration ")[1].split(":")[0])
+                    except (IndexError, ValueError):
+                        pass
+                    raise DivergenceError(msg, it, self.history) from None
+                raise
+            postfix = None
+            if k:
+                hist = self.history
+                postfix = dict(gap=f"{hist['gap'][-1]:.3g}", f_data=f"{hist['f_data'][-1]:.3g}")
+                if callback is not None:
+                    callback(self, hist)
+            return k, postfix
+
         try:
-            while done < iterations:
-                n = min(chunk, iterations - done)
-                t0 = time.perf_counter()
-                try:
-                    k = gocall(capi.Train, h, n)
-                except ValueError as exc:
-                    msg = str(exc)
-                    if msg.startswith("training diverged"):
-                        it = None
-                        try:
-                            it = int(msg.split("iteration ")[1].split(":")[0])
-                        except (IndexError, ValueError):
-                            pass
-                        raise DivergenceError(msg, it, self.history) from None
-                    raise
-                dt = time.perf_counter() - t0
-                done += k
-                pbar.update(k)
-                if k:
-                    hist = self.history
-                    pbar.set_postfix(gap=f"{hist['gap'][-1]:.3g}", f_data=f"{hist['f_data'][-1]:.3g}")
-                    if callback is not None:
-                        callback(self, hist)
-                # size the next chunk to about CHUNK_SECONDS of work
-                per = dt / max(k, 1)
-                chunk = max(1, min(10_000, int(CHUNK_SECONDS / max(per, 1e-6))))
-        except KeyboardInterrupt:
-            warnings.warn(f"training interrupted after {done} of {iterations} iterations; "
+            _in_chunks(iterations, "training", progress, chunk, 10_000)
+        except _Interrupted as stop:
+            warnings.warn(f"training interrupted after {stop.done} of {iterations} iterations; "
                           "the model keeps what it learned so far", RuntimeWarning, stacklevel=3)
-        finally:
-            pbar.close()
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n: int, steps: int | None = None, init=None, seed: int = 0, *,
@@ -300,6 +293,39 @@ class Model:
         gocall(capi.Save, self._handle(), path)
 
 
+class _Interrupted(Exception):
+    """Ctrl-C during chunked work, after `done` units."""
+
+    def __init__(self, done):
+        super().__init__(done)
+        self.done = done
+
+
+def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int) -> None:
+    """Do `total` units of work as run(k) -> (units done, progress-bar postfix or None),
+    in chunks sized to about CHUNK_SECONDS each so that Ctrl-C and the bar stay responsive.
+    Ctrl-C raises _Interrupted with the units done."""
+    pbar = bar(total, desc, progress)
+    done, chunk = 0, 1
+    try:
+        while done < total:
+            n = min(chunk, total - done)
+            t0 = time.perf_counter()
+            k, postfix = run(n)
+            dt = time.perf_counter() - t0
+            done += k
+            pbar.update(k)
+            if postfix:
+                pbar.set_postfix(**postfix)
+            if k < n:  # stopped early
+                break
+            chunk = max(1, min(max_chunk, int(CHUNK_SECONDS / max(dt / max(k, 1), 1e-7))))
+    except KeyboardInterrupt:
+        raise _Interrupted(done) from None
+    finally:
+        pbar.close()
+
+
 def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
     """Check caller-given noise (steps, n, dim) and uniforms (steps, n) and return them as
     contiguous arrays of dtype (uniforms empty for unadjusted samplers)."""
@@ -341,19 +367,14 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
             steps = 0
         elif uniforms is not None:
             raise ValueError("uniforms are given without noise")
-        pbar = bar(steps, "sampling", progress)
-        done, chunk = 0, 1
+        def chunk(k):
+            gocall(capi.StepChains, ch, k)
+            return k, None
+
         try:
-            while done < steps:
-                k = min(chunk, steps - done)
-                t0 = time.perf_counter()
-                gocall(capi.StepChains, ch, k)
-                dt = time.perf_counter() - t0
-                done += k
-                pbar.update(k)
-                chunk = max(1, min(100_000, int(CHUNK_SECONDS / max(dt / k, 1e-7))))
-        finally:
-            pbar.close()
+            _in_chunks(steps, "sampling", progress, chunk, 100_000)
+        except _Interrupted:
+            raise KeyboardInterrupt from None
         out = np.empty((n, dim), dtype=dtype)
         cfunc("anila_chains_positions", ch, ptr(out), out.size, 0)
         if return_info:
