@@ -22,7 +22,7 @@ const (
 
 // exportNames lists the //export functions in the order of the table in table.c.
 var exportNames = []string{"anila_set_data", "anila_energy", "anila_params", "anila_history",
-	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad"}
+	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad", "anila_images_copy"}
 
 func writeErr(buf *C.char, n C.longlong, msg string) {
 	if buf == nil || n <= 0 {
@@ -191,5 +191,24 @@ func anila_param_grad(h C.longlong, x unsafe.Pointer, n, d C.longlong, w, dst un
 		return withModel(h, d, func(m model) error {
 			return m.paramGrad(x, w, dst, int(n))
 		})
+	})
+}
+
+//export anila_images_copy
+func anila_images_copy(h C.longlong, dst unsafe.Pointer, n C.longlong, labels unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		o, err := lookupImages(int64(h))
+		if err != nil {
+			return err
+		}
+		im := o.im
+		if int(n) != len(im.Pixels) {
+			return fmt.Errorf("buffer holds %d values, the images %d", int64(n), len(im.Pixels))
+		}
+		data.Scale(slice[float32](dst, len(im.Pixels)), im.Pixels)
+		if labels != nil && im.Labels != nil {
+			copy(slice[byte](labels, len(im.Labels)), im.Labels)
+		}
+		return nil
 	})
 }

@@ -14,6 +14,7 @@ static void *const anila_table[] = {
 	(void *)anila_chains_step_fixed,
 	(void *)anila_train_step,
 	(void *)anila_param_grad,
+	(void *)anila_images_copy,
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

@@ -40,6 +40,7 @@ _SIGNATURES = {
     "anila_chains_step_fixed": (_c_ll, _c_ll, _vp, _c_ll, _vp, _c_ll),
     "anila_train_step": (_c_ll, _vp, _vp, _vp, _c_ll, _vp, _c_ll, _vp),
     "anila_param_grad": (_c_ll, _vp, _c_ll, _c_ll, _vp, _vp),
+    "anila_images_copy": (_c_ll, _vp, _c_ll, _vp),
 }
 _ERRLEN = 2048
 
@@ -115,6 +116,11 @@ def ptr(a: np.ndarray) -> int:
 def go_ints(values) -> object:
     """A Go []int for gopy from a Python sequence of ints."""
     return _go.Slice_int([int(v) for v in values])
+
+
+def go_strings(values) -> object:
+    """A Go []string for gopy from a Python sequence of str."""
+    return _go.Slice_string([str(v) for v in values])
 
 
 def go_floats(values) -> object:

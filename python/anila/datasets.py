@@ -57,3 +57,69 @@ def pinwheel(n: int, seed: int = 0) -> np.ndarray:
 def two_moons(n: int, seed: int = 0) -> np.ndarray:
     """Two interleaved half circles (noise sd 0.1)."""
     return toy("moons", n, seed)
+
+
+#: Where Debian's dataset-fashion-mnist package puts the files (`make test` installs it).
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def _load_images(kind: str, paths, return_labels: bool):
+    import json
+    import os
+
+    from ._lib import close_handle, go_strings, gocall
+
+    paths = [os.fspath(p) for p in paths]
+    for p in paths:
+        if not os.path.exists(p):
+            raise FileNotFoundError(f"no such file: {p!r}")
+    h = gocall(capi.LoadImages, kind, go_strings(paths))
+    try:
+        meta = json.loads(gocall(capi.ImagesMeta, h))
+        shape = (meta["n"], *meta["shape"])
+        out = np.empty(shape, dtype=np.float32)
+        labels = np.empty(meta["n"], dtype=np.uint8) if meta["labels"] else None
+        cfunc("anila_images_copy", h, ptr(out), out.size, None if labels is None else ptr(labels))
+    finally:
+        close_handle(h)
+    return (out, labels) if return_labels else out
+
+
+def idx(images_path, labels_path=None, return_labels: bool = False):
+    """Read an IDX file of bytes (MNIST format, gzipped or not) as float32 scaled to [-1, 1],
+    shape (N, ...) as stored; with labels_path and return_labels, also the uint8 labels."""
+    paths = [images_path] + ([labels_path] if labels_path is not None else [])
+    return _load_images("idx", paths, return_labels)
+
+
+def fashion_mnist(split: str = "train", path: str = FASHION_MNIST_DIR, return_labels: bool = False):
+    """Fashion-MNIST from Debian's dataset-fashion-mnist package (or `path`): images
+    (N, 28, 28) float32 in [-1, 1]; split is "train" (60,000) or "test" (10,000)."""
+    import os
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    stem = "train" if split == "train" else "t10k"
+    img = os.path.join(path, f"{stem}-images-idx3-ubyte.gz")
+    lab = os.path.join(path, f"{stem}-labels-idx1-ubyte.gz")
+    if not os.path.exists(img):
+        raise FileNotFoundError(f"Fashion-MNIST not found at {img!r}: install Debian's "
+                                "dataset-fashion-mnist package (make setup does) or pass path=")
+    return _load_images("idx", [img, lab], return_labels)
+
+
+def cifar10(path, return_labels: bool = False):
+    """CIFAR-10 from its binary batches: path is a folder (all data_batch_*.bin) or a list
+    of .bin files; images (N, 3, 32, 32) float32 in [-1, 1]."""
+    import glob
+    import os
+
+    if isinstance(path, (str, os.PathLike)) and os.path.isdir(path):
+        files = sorted(glob.glob(os.path.join(path, "data_batch_*.bin")))
+        if not files:
+            raise FileNotFoundError(f"no data_batch_*.bin files in {os.fspath(path)!r}")
+    elif isinstance(path, (str, os.PathLike)):
+        files = [path]
+    else:
+        files = list(path)
+    return _load_images("cifar10", files, return_labels)
