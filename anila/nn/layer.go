@@ -19,3 +19,12 @@ type Layer[T Float] interface {
 	// Spec describes the layer for saving and printing, e.g. "linear(2,128)".
 	Spec() string
 }
+
+// ScratchLayer is a Layer that needs scratch space for each call (Conv2d's patch matrix);
+// a Net hands it the Workspace's, so that nothing is allocated per call.
+type ScratchLayer[T Float] interface {
+	Layer[T]
+	ScratchSize() int
+	ForwardScratch(p, x, y []T, n int, scratch []T)
+	BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T)
+}

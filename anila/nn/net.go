@@ -67,11 +67,12 @@ func (net *Net[T]) Spec() string {
 // Workspace holds the activations of one Forward for up to Cap examples, for the Backward
 // that follows, and the scratch space of Backward.
 type Workspace[T Float] struct {
-	Cap  int
-	acts [][]T // acts[i] is the input of layer i; acts[len] the output
-	bufA []T
-	bufB []T
-	n    int
+	Cap     int
+	acts    [][]T // acts[i] is the input of layer i; acts[len] the output
+	scratch []T   // for ScratchLayers
+	bufA    []T
+	bufB    []T
+	n       int
 }
 
 // NewWorkspace allocates space for batches of up to maxBatch examples.
@@ -80,6 +81,13 @@ func (net *Net[T]) NewWorkspace(maxBatch int) *Workspace[T] {
 	for i, l := range net.Layers {
 		ws.acts[i+1] = make([]T, maxBatch*l.OutSize())
 	}
+	sc := 0
+	for _, l := range net.Layers {
+		if sl, ok := l.(ScratchLayer[T]); ok {
+			sc = max(sc, sl.ScratchSize())
+		}
+	}
+	ws.scratch = make([]T, sc)
 	ws.bufA = make([]T, maxBatch*net.maxSize)
 	ws.bufB = make([]T, maxBatch*net.maxSize)
 	return ws
@@ -94,6 +102,10 @@ func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
 	ws.n = n
 	ws.acts[0] = x[:n*net.InSize()]
 	for i, l := range net.Layers {
+		if sl, ok := l.(ScratchLayer[T]); ok {
+			sl.ForwardScratch(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n, ws.scratch)
+			continue
+		}
 		l.Forward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n)
 	}
 	copy(out[:n], ws.acts[len(net.Layers)][:n])
@@ -123,7 +135,11 @@ func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
 		if dxl == nil && dpl == nil {
 			break
 		}
-		l.Backward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n)
+		if sl, ok := l.(ScratchLayer[T]); ok {
+			sl.BackwardScratch(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n, ws.scratch)
+		} else {
+			l.Backward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n)
+		}
 		if i > 0 {
 			// The next dy is this dx; swap the buffers.
 			if &other[0] == &ws.bufA[0] {

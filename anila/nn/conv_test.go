@@ -1,0 +1,108 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestConvGradientsFiniteDifferences checks ∇x and ∇θ of Σ f(x_i) for small conv nets.
+func TestConvGradientsFiniteDifferences(t *testing.T) {
+	for _, c := range []Conv2d[float64]{
+		{InC: 2, OutC: 3, H: 5, W: 6, K: 3, Stride: 1, Pad: 1},
+		{InC: 2, OutC: 3, H: 5, W: 6, K: 3, Stride: 2, Pad: 1},
+		{InC: 1, OutC: 2, H: 6, W: 6, K: 4, Stride: 2, Pad: 0},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		c2 := Conv2d[float64]{InC: c.OutC, OutC: 2, H: c.OutH(), W: c.OutW(), K: 2, Stride: 1, Pad: 0}
+		net, err := NewNet[float64](c, Activation[float64]{Kind: SiLU, Size: c.OutSize()},
+			c2, Activation[float64]{Kind: Tanh, Size: c2.OutSize()}, Linear[float64]{In: c2.OutSize(), Out: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(21, 22))
+		n := 3
+		p := make([]float64, net.NumParams())
+		net.Init(p, rng)
+		x := randSlice(rng, n*c.InSize(), 1)
+		ws := net.NewWorkspace(n)
+		out := make([]float64, n)
+		dx := make([]float64, len(x))
+		dp := make([]float64, len(p))
+		net.Forward(p, ws, x, n, out)
+		net.Backward(p, ws, []float64{1, 1, 1}, dx, dp)
+		h, worst := 1e-6, 0.0
+		check := func(v []float64, i int, analytic float64) {
+			old := v[i]
+			v[i] = old + h
+			fp := sumF(net, p, x, n)
+			v[i] = old - h
+			fm := sumF(net, p, x, n)
+			v[i] = old
+			worst = math.Max(worst, relErr((fp-fm)/(2*h), analytic))
+		}
+		for i := range x {
+			check(x, i, dx[i])
+		}
+		for i := range p {
+			check(p, i, dp[i])
+		}
+		if worst > 1e-6 {
+			t.Fatalf("%s: max relative error %g > 1e-6", c.Spec(), worst)
+		}
+		t.Logf("%s: max relative error %.2g", c.Spec(), worst)
+	}
+}
+
+// TestConvMatchesDirect compares the im2col convolution with a direct loop.
+func TestConvMatchesDirect(t *testing.T) {
+	c := Conv2d[float64]{InC: 2, OutC: 3, H: 7, W: 5, K: 3, Stride: 2, Pad: 1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := make([]float64, c.NumParams())
+	c.Init(p, rng)
+	x := randSlice(rng, c.InSize(), 1)
+	y := make([]float64, c.OutSize())
+	c.Forward(p, x, y, 1)
+	oh, ow := c.OutH(), c.OutW()
+	for o := 0; o < c.OutC; o++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				s := p[c.OutC*c.InC*c.K*c.K+o]
+				for ci := 0; ci < c.InC; ci++ {
+					for ky := 0; ky < c.K; ky++ {
+						for kx := 0; kx < c.K; kx++ {
+							iy, ix := oy*c.Stride-c.Pad+ky, ox*c.Stride-c.Pad+kx
+							if iy < 0 || iy >= c.H || ix < 0 || ix >= c.W {
+								continue
+							}
+							s += p[((o*c.InC+ci)*c.K+ky)*c.K+kx] * x[(ci*c.H+iy)*c.W+ix]
+						}
+					}
+				}
+				if got := y[(o*oh+oy)*ow+ox]; math.Abs(got-s) > 1e-12 {
+					t.Fatalf("out[%d,%d,%d] = %g, direct %g", o, oy, ox, got, s)
+				}
+			}
+		}
+	}
+	if (Conv2d[float64]{InC: 1, OutC: 1, H: 2, W: 2, K: 5, Stride: 1}).Validate() == nil {
+		t.Fatal("a 5x5 kernel on a 2x2 image validated")
+	}
+}
+
+func TestConvNetEnergyNoAllocations(t *testing.T) {
+	c := Conv2d[float32]{InC: 1, OutC: 8, H: 12, W: 12, K: 3, Stride: 2, Pad: 1}
+	net, _ := NewNet[float32](c, Activation[float32]{Kind: LeakyReLU, Size: c.OutSize(), Slope: 0.05}, Linear[float32]{In: c.OutSize(), Out: 1})
+	p := make([]float32, net.NumParams())
+	net.Init(p, rand.New(rand.NewPCG(3, 4)))
+	e := NewNetEnergy(net, p)
+	n := 16
+	x := make([]float32, n*c.InSize())
+	f, g := make([]float32, n), make([]float32, len(x))
+	e.EnergyGrad(x, n, f, g)
+	if a := testing.AllocsPerRun(10, func() { e.EnergyGrad(x, n, f, g) }); a != 0 {
+		t.Fatalf("EnergyGrad on a conv net allocates %v times", a)
+	}
+}
