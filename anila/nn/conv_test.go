@@ -102,7 +102,11 @@ func TestConvNetEnergyNoAllocations(t *testing.T) {
 	x := make([]float32, n*c.InSize())
 	f, g := make([]float32, n), make([]float32, len(x))
 	e.EnergyGrad(x, n, f, g)
-	if a := testing.AllocsPerRun(10, func() { e.EnergyGrad(x, n, f, g) }); a != 0 {
+	a := testing.AllocsPerRun(10, func() { e.EnergyGrad(x, n, f, g) })
+	switch {
+	case a != 0 && !PureGo():
 		t.Fatalf("EnergyGrad on a conv net allocates %v times", a)
+	case a != 0:
+		t.Logf("%v allocations per call from gonum's parallel pure-Go Gemm", a)
 	}
 }
