@@ -27,28 +27,7 @@ func TestConvGradientsFiniteDifferences(t *testing.T) {
 		p := make([]float64, net.NumParams())
 		net.Init(p, rng)
 		x := randSlice(rng, n*c.InSize(), 1)
-		ws := net.NewWorkspace(n)
-		out := make([]float64, n)
-		dx := make([]float64, len(x))
-		dp := make([]float64, len(p))
-		net.Forward(p, ws, x, n, out)
-		net.Backward(p, ws, []float64{1, 1, 1}, dx, dp)
-		h, worst := 1e-6, 0.0
-		check := func(v []float64, i int, analytic float64) {
-			old := v[i]
-			v[i] = old + h
-			fp := sumF(net, p, x, n)
-			v[i] = old - h
-			fm := sumF(net, p, x, n)
-			v[i] = old
-			worst = math.Max(worst, relErr((fp-fm)/(2*h), analytic))
-		}
-		for i := range x {
-			check(x, i, dx[i])
-		}
-		for i := range p {
-			check(p, i, dp[i])
-		}
+		worst := fdWorst(net, p, x, n)
 		if worst > 1e-6 {
 			t.Fatalf("%s: max relative error %g > 1e-6", c.Spec(), worst)
 		}
