@@ -148,12 +148,27 @@ type modelMeta struct {
 	HasBuffer bool         `json:"has_buffer"`
 	History   []string     `json:"history_fields"`
 	Recovered []int        `json:"recoveries"`
+	// Last holds the newest history entry, by field name (empty before training).
+	Last map[string]float64 `json:"last"`
 }
 
 func (m *modelT[T]) meta() ([]byte, error) {
 	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
 		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
-		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries})
+		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries,
+		Last: m.lastHistory()})
+}
+
+func (m *modelT[T]) lastHistory() map[string]float64 {
+	n := m.tr.History.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make(map[string]float64, len(train.HistoryFields))
+	for i, col := range m.tr.History.Columns() {
+		out[train.HistoryFields[i]] = (*col)[n-1]
+	}
+	return out
 }
 
 func lookupModel(h int64) (model, error) {

@@ -194,10 +194,10 @@ class Model:
                 raise
             postfix = None
             if k:
-                hist = self.history
-                postfix = dict(gap=f"{hist['gap'][-1]:.3g}", f_data=f"{hist['f_data'][-1]:.3g}")
+                last = self._meta()["last"]  # the newest entry only: O(1) per chunk
+                postfix = dict(gap=f"{last['gap']:.3g}", f_data=f"{last['f_data']:.3g}")
                 if callback is not None:
-                    callback(self, hist)
+                    callback(self, self.history)
             return k, postfix
 
         try:

@@ -230,3 +230,12 @@ def test_ctrl_c_stops_training_quickly(tmp_path):
     assert "(3,)" in out
     assert elapsed < 1.0, elapsed
     assert p.returncode == 0, err
+
+
+def test_callback_sees_growing_history(rings, monkeypatch):
+    import anila.model as mod
+
+    monkeypatch.setattr(mod, "CHUNK_SECONDS", 1e-9)  # one iteration per chunk
+    seen = []
+    anila.train(rings, iterations=4, seed=0, callback=lambda m, h: seen.append((m.iteration, len(h["gap"]))), **FAST)
+    assert seen == [(1, 1), (2, 2), (3, 3), (4, 4)]
