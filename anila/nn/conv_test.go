@@ -89,3 +89,39 @@ func TestConvNetEnergyNoAllocations(t *testing.T) {
 		t.Logf("%v allocations per call from gonum's parallel pure-Go Gemm", a)
 	}
 }
+
+func TestConvArchitectures(t *testing.T) {
+	for _, a := range []Arch{
+		{Kind: "convnet", In: 1 * 8 * 8, Channels: 1, Height: 8, Width: 8, NF: 2, Slope: 0.05},
+		{Kind: "vanilla", In: 2 * 8 * 8, Channels: 2, Height: 8, Width: 8, NF: 1, Slope: 0.05},
+	} {
+		net, err := Build[float64](a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.NumParams(); got != int64(net.NumParams()) {
+			t.Fatalf("%s: NumParams %d, built net %d", a.Kind, got, net.NumParams())
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		p := make([]float64, net.NumParams())
+		net.Init(p, rng)
+		x := randSlice(rng, 2*a.In, 1)
+		if worst := fdWorst(net, p, x, 2); worst > 1e-6 {
+			t.Fatalf("%s: max relative error %g", a.Kind, worst)
+		}
+		t.Logf("%s: %s (%d parameters)", a.Kind, net.Spec(), net.NumParams())
+	}
+	// the sizes build: Fashion-MNIST and CIFAR-10 with n_f = 32
+	for _, a := range []Arch{
+		{Kind: "convnet", In: 784, Channels: 1, Height: 28, Width: 28, NF: 32},
+		{Kind: "vanilla", In: 3072, Channels: 3, Height: 32, Width: 32, NF: 32},
+		{Kind: "vanilla", In: 784, Channels: 1, Height: 28, Width: 28, NF: 32},
+	} {
+		if _, err := Build[float32](a); err != nil {
+			t.Errorf("%s %dx%d: %v", a.Kind, a.Height, a.Width, err)
+		}
+	}
+	if _, err := Build[float32](Arch{Kind: "convnet", In: 10, Channels: 1, Height: 28, Width: 28, NF: 4}); err == nil {
+		t.Error("mismatched In accepted")
+	}
+}

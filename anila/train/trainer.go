@@ -66,9 +66,10 @@ func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
 	p := arch.NumParams()
 	d := int64(arch.In)
 	m := int64(max(cfg.BatchSize, 1))
-	acts := 2 * m * arch.MaxWidth() * int64(2*len(arch.Hidden)+2)
-	return p*(3*elem+16+elem*int64((2*m+nn.DefaultChunk-1)/nn.DefaultChunk)) +
-		int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem + 2*acts*elem
+	acts, scratch := arch.ActivationSize()
+	chunks := (2*m + nn.DefaultChunk - 1) / nn.DefaultChunk
+	return p*(3*elem+16+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
+		2*m*acts*elem + chunks*scratch*elem
 }
 
 // New builds the net of arch, draws its parameters from cfg.Seed, and prepares the buffer.
