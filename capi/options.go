@@ -51,8 +51,11 @@ func (o SamplerOptions) config() (sampler.Config, error) {
 
 // Options configures an energy model and its training; see anila/train.Config.
 type Options struct {
-	// Energy is the architecture family: "mlp".
+	// Energy is the architecture family: "mlp", "convnet" or "vanilla".
 	Energy string
+	// Channels, Height and Width give the image shape of the conv families (Dim is then
+	// their product); NF is their base channel count.
+	Channels, Height, Width, NF int
 	// Dim is the data dimension.
 	Dim int
 	// Hidden are the hidden layer widths.
@@ -95,11 +98,25 @@ func DefaultOptions() Options {
 }
 
 func (o Options) arch() (nn.Arch, error) {
-	if o.Energy != "mlp" {
-		return nn.Arch{}, fmt.Errorf("energy must be \"mlp\", got %q", o.Energy)
+	if o.Energy != "mlp" && o.Energy != "convnet" && o.Energy != "vanilla" {
+		return nn.Arch{}, fmt.Errorf("energy must be \"mlp\", \"convnet\" or \"vanilla\", got %q", o.Energy)
 	}
 	if o.Dim < 1 {
 		return nn.Arch{}, fmt.Errorf("dim must be >= 1, got %d", o.Dim)
+	}
+	if math.IsNaN(o.Slope) || math.IsInf(o.Slope, 0) {
+		return nn.Arch{}, fmt.Errorf("slope must be finite, got %v", o.Slope)
+	}
+	if o.Energy != "mlp" {
+		a := nn.Arch{Kind: o.Energy, In: o.Dim, Activation: "leakyrelu", Slope: o.Slope,
+			Channels: o.Channels, Height: o.Height, Width: o.Width, NF: o.NF}
+		if o.NF < 1 || o.NF > 4096 {
+			return nn.Arch{}, fmt.Errorf("nf must be in [1, 4096], got %d", o.NF)
+		}
+		if _, err := nn.Build[float32](a); err != nil {
+			return nn.Arch{}, err
+		}
+		return a, nil
 	}
 	for i, h := range o.Hidden {
 		if h < 1 || h > 1<<16 {
@@ -108,9 +125,6 @@ func (o Options) arch() (nn.Arch, error) {
 	}
 	if _, err := nn.ParseActivation(o.Activation); err != nil {
 		return nn.Arch{}, fmt.Errorf("activation must be one of silu, swish, leakyrelu, tanh, elu; got %q", o.Activation)
-	}
-	if math.IsNaN(o.Slope) || math.IsInf(o.Slope, 0) {
-		return nn.Arch{}, fmt.Errorf("slope must be finite, got %v", o.Slope)
 	}
 	return nn.Arch{Kind: o.Energy, In: o.Dim, Hidden: append([]int(nil), o.Hidden...), Activation: o.Activation, Slope: o.Slope}, nil
 }

@@ -14,11 +14,18 @@ type Conv2d[T Float] struct {
 	InC, OutC, H, W, K, Stride, Pad int
 }
 
-// OutH is the output height.
-func (c Conv2d[T]) OutH() int { return (c.H+2*c.Pad-c.K)/c.Stride + 1 }
+// OutH is the output height (0 when the kernel does not fit).
+func (c Conv2d[T]) OutH() int { return outSize(c.H, c.K, c.Stride, c.Pad) }
 
-// OutW is the output width.
-func (c Conv2d[T]) OutW() int { return (c.W+2*c.Pad-c.K)/c.Stride + 1 }
+// OutW is the output width (0 when the kernel does not fit).
+func (c Conv2d[T]) OutW() int { return outSize(c.W, c.K, c.Stride, c.Pad) }
+
+func outSize(in, k, stride, pad int) int {
+	if in+2*pad < k || stride < 1 {
+		return 0
+	}
+	return (in+2*pad-k)/stride + 1
+}
 
 // InSize is InC·H·W.
 func (c Conv2d[T]) InSize() int { return c.InC * c.H * c.W }

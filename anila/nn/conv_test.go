@@ -69,6 +69,9 @@ func TestConvMatchesDirect(t *testing.T) {
 	if (Conv2d[float64]{InC: 1, OutC: 1, H: 2, W: 2, K: 5, Stride: 1}).Validate() == nil {
 		t.Fatal("a 5x5 kernel on a 2x2 image validated")
 	}
+	if (Conv2d[float64]{InC: 1, OutC: 1, H: 1, W: 1, K: 4, Stride: 2, Pad: 1}).Validate() == nil {
+		t.Fatal("a 4x4 kernel on a padded 1x1 image validated")
+	}
 }
 
 func TestConvNetEnergyNoAllocations(t *testing.T) {

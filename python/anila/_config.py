@@ -13,7 +13,7 @@ ANISOTROPY = ("coordinate", "pixel", "chain")
 INITS = ("noise", "data", "buffer")
 OPTIMIZERS = ("adam", "sgd")
 ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu")
-ENERGIES = ("mlp",)
+ENERGIES = ("mlp", "convnet", "vanilla")
 DTYPES = ("float32", "float64")
 
 #: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
@@ -24,6 +24,7 @@ DEFAULT_THRESHOLD = 10.0
 DEFAULTS = dict(
     energy="mlp",
     hidden=(128, 128),
+    nf=32,
     activation="leakyrelu",
     slope=0.05,
     sampler="anila",
@@ -67,6 +68,7 @@ def resolve(params: dict) -> dict:
         raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
     p["hidden"] = tuple(check_int(f"hidden[{i}]", h, 1, 65536) for i, h in enumerate(hidden))
     p["activation"] = check_choice("activation", p["activation"], ACTIVATIONS)
+    p["nf"] = check_int("nf", p["nf"], 1, 4096)
     p["slope"] = check_float("slope", p["slope"])
     p["sampler"] = check_choice("sampler", p["sampler"], SAMPLERS)
     p["adjusted"] = check_bool("adjusted", p["adjusted"])
@@ -150,11 +152,14 @@ def sampler_options(p: dict, box=(0.0, 0.0)):
     return s
 
 
-def model_options(p: dict, dim: int, noise_box=(0.0, 0.0)):
-    """A Go Options from resolved parameters."""
+def model_options(p: dict, dim: int, noise_box=(0.0, 0.0), image_shape=None):
+    """A Go Options from resolved parameters; image_shape (C, H, W) for the conv energies."""
     o = capi.DefaultOptions()
     o.Energy = p["energy"]
     o.Dim = int(dim)
+    if image_shape is not None:
+        o.Channels, o.Height, o.Width = (int(v) for v in image_shape)
+    o.NF = p["nf"]
     o.Hidden = go_ints(p["hidden"])
     o.Activation = p["activation"]
     o.Slope = p["slope"]

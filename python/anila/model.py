@@ -34,6 +34,9 @@ class Model:
         self.dtype = np.dtype(meta["dtype"])
         self.dim = int(meta["arch"]["in"])
         self.arch = meta["arch"]
+        a = self.arch
+        #: (C, H, W) for the conv energies, None for MLPs.
+        self.image_shape = (a["channels"], a["height"], a["width"]) if a.get("channels") else None
         self.params = dict(params) if params is not None else None
         self._clamp = None
         if params is not None and params.get("_clamp_box") is not None:
@@ -90,11 +93,27 @@ class Model:
                 f"{'-'.join(str(h) for h in m['arch']['hidden'])}-1 {m['dtype']}, sampler={method}, "
                 f"iteration={m['iteration']}>")
 
+    def _points(self, X, name="X", allow_empty=False):
+        """X as (n, dim) points of the model's dtype; image models also take (n, C, H, W)
+        and, for one channel, (n, H, W)."""
+        if self.image_shape is not None:
+            arr = np.asarray(X) if not isinstance(X, (str, bytes)) else X
+            if isinstance(arr, np.ndarray) and arr.ndim in (3, 4):
+                want = self.image_shape if arr.ndim == 4 else self.image_shape[1:]
+                if arr.shape[1:] != tuple(want) or (arr.ndim == 3 and self.image_shape[0] != 1):
+                    raise ValueError(f"{name} has image shape {arr.shape[1:]}, the model takes {self.image_shape}")
+                X = arr.reshape(arr.shape[0], -1)
+        return as_points(X, name, self.dtype, self.dim, allow_empty=allow_empty)
+
+    def _shaped(self, Z: np.ndarray) -> np.ndarray:
+        """(n, dim) points as images (n, C, H, W) for image models."""
+        return Z.reshape(Z.shape[0], *self.image_shape) if self.image_shape is not None else Z
+
     # -- evaluation -------------------------------------------------------------------------
     def energy(self, X) -> np.ndarray:
         """f(x) for each row of X (n, dim): the unnormalised log density, shape (n,)."""
         h = self._handle()
-        X = as_points(X, "X", self.dtype, self.dim, allow_empty=True)
+        X = self._points(X, allow_empty=True)
         f = np.empty(X.shape[0], dtype=self.dtype)
         if X.shape[0]:
             cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), None)
@@ -103,18 +122,18 @@ class Model:
     def energy_grad(self, X) -> np.ndarray:
         """∇x f(x) for each row of X (n, dim), shape (n, dim)."""
         h = self._handle()
-        X = as_points(X, "X", self.dtype, self.dim, allow_empty=True)
+        X = self._points(X, allow_empty=True)
         f = np.empty(X.shape[0], dtype=self.dtype)
         g = np.empty_like(X)
         if X.shape[0]:
             cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), ptr(g))
-        return g
+        return self._shaped(g)
 
     def param_grad(self, X, weights=None) -> np.ndarray:
         """∇θ Σ_i w_i f(x_i): the gradient of a weighted sum of energies with respect to the
         flat parameter vector (w = 1 when weights is None); shape like `parameters()`."""
         h = self._handle()
-        X = as_points(X, "X", self.dtype, self.dim)
+        X = self._points(X)
         if weights is None:
             w = np.ones(X.shape[0], dtype=self.dtype)
         else:
@@ -170,7 +189,7 @@ class Model:
 
     def fit_more(self, X, iterations: int, progress: bool = True, callback=None) -> "Model":
         """Continue training on X for `iterations` more iterations; returns self."""
-        X = as_points(X, "X", self.dtype, self.dim)
+        X = self._points(X)
         iterations = check_int("iterations", iterations, 0)
         self._set_data(X)
         self._run(iterations, progress, callback)
@@ -252,8 +271,13 @@ class Model:
         sopts = _config.sampler_options(p, box)
         if init is None:
             init = "buffer" if meta["has_buffer"] else "noise"
-        return _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
-                           (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
+        if not isinstance(init, str):
+            init = self._points(init, "init")
+        out = _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
+                          (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
+        if return_info:
+            return self._shaped(out[0]), out[1]
+        return self._shaped(out)
 
     def train_step(self, batch, z0, noise, uniforms=None) -> np.ndarray:
         """One training iteration with all its randomness given, for cross-checks against
@@ -264,8 +288,8 @@ class Model:
         h = self._handle()
         cfg = self._meta()["config"]
         m, k = int(cfg["BatchSize"]), int(cfg["Steps"])
-        batch = as_points(batch, "batch", self.dtype, self.dim)
-        z0 = as_points(z0, "z0", self.dtype, self.dim)
+        batch = self._points(batch, "batch")
+        z0 = self._points(z0, "z0")
         for name, a in (("batch", batch), ("z0", z0)):
             if a.shape[0] != m:
                 raise ValueError(f"{name} must have batch_size={m} rows, got {a.shape[0]}")
@@ -277,7 +301,7 @@ class Model:
             if str(exc).startswith("training diverged"):
                 raise DivergenceError(str(exc), None, self.history) from None
             raise
-        return out
+        return self._shaped(out)
 
     def to_torch(self):
         """The equivalent torch.nn.Module with a copy of the weights (see anila.torch)."""
@@ -330,6 +354,8 @@ def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
     """Check caller-given noise (steps, n, dim) and uniforms (steps, n) and return them as
     contiguous arrays of dtype (uniforms empty for unadjusted samplers)."""
     xi = np.ascontiguousarray(np.asarray(noise), dtype=dtype)
+    if xi.ndim > 3 and xi.shape[:2] == (steps, n) and int(np.prod(xi.shape[2:])) == dim:
+        xi = xi.reshape(steps, n, dim)  # image-shaped noise
     if xi.shape != (steps, n, dim):
         raise ValueError(f"noise must have shape (steps, n, dim) = {(steps, n, dim)}, got {xi.shape}")
     if not np.isfinite(xi).all():
@@ -384,6 +410,24 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
         close_handle(ch)
 
 
+def _data_and_shape(X, p):
+    """Training data as (n, dim) points and, for the conv energies, the image shape: X may be
+    (N, C, H, W), (N, H, W) (one channel) or, for MLPs, (N, d). AniLA's "pixel" mode takes
+    its channel count from the images."""
+    if p["energy"] == "mlp":
+        return as_points(X, "X", np.dtype(p["dtype"])), None
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"X must be an array of images, got {type(X).__name__}")
+    arr = np.asarray(X)
+    if arr.ndim == 3:
+        arr = arr[:, None]
+    if arr.ndim != 4:
+        raise ValueError(f"X must be images (N, C, H, W) or (N, H, W) for energy={p['energy']!r}, got shape {arr.shape}")
+    shape = arr.shape[1:]
+    p["channels"] = int(shape[0])
+    return as_points(arr.reshape(arr.shape[0], -1), "X", np.dtype(p["dtype"])), shape
+
+
 def train(X, *, progress: bool = True, callback=None, **params) -> Model:
     """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
 
@@ -399,10 +443,11 @@ def train(X, *, progress: bool = True, callback=None, **params) -> Model:
     """
     p = _config.resolve(params)
     progress = check_bool("progress", progress)
-    X = as_points(X, "X", np.dtype(p["dtype"]))
+    X, image_shape = _data_and_shape(X, p)
     box = _config.clamp_box(p["clamp"], X)
     p["_clamp_box"] = box
-    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1]), _config.sampler_options(p, box))
+    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], image_shape=image_shape),
+               _config.sampler_options(p, box))
     model = Model(h, p)
     model._set_data(X)
     model._run(p["iterations"], progress, callback)

@@ -224,7 +224,9 @@ def test_ctrl_c_stops_training_quickly(tmp_path):
     p.send_signal(signal.SIGINT)
     line = p.stdout.readline()
     elapsed = time.perf_counter() - t0
-    out, err = p.communicate(timeout=30)
+    out = p.stdout.read()  # not communicate(): it would lose what readline buffered
+    err = p.stderr.read()
+    p.wait(timeout=30)
     assert line.startswith("returned"), (line, out, err)
     assert int(line.split()[1]) > 0
     assert "(3,)" in out

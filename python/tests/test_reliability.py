@@ -65,7 +65,9 @@ def test_sigint_during_sample_returns_quickly(tmp_path):
     p.send_signal(signal.SIGINT)
     line = p.stdout.readline().strip()
     elapsed = time.perf_counter() - t0
-    out, err = p.communicate(timeout=60)
+    out = p.stdout.read()  # not communicate(): it would lose what readline buffered
+    err = p.stderr.read()
+    p.wait(timeout=60)
     assert line == "interrupted", (line, err)
     assert elapsed < 1.0, elapsed
     assert "after (8, 2) 5" in out and "trained 8" in out, (out, err)
