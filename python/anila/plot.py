@@ -101,3 +101,34 @@ def compare(data, models: dict, path=None, n_samples=2000, seed=0, lim=None):
     if path:
         fig.savefig(path, dpi=110)
     return fig
+
+
+def grid(images, nrow: int | None = None, ax=None, title=None, path=None):
+    """A grid of images (N, C, H, W) or (N, H, W) with values in [-1, 1] (clipped), C = 1
+    (gray) or 3 (RGB); saved to path if given. Returns the figure."""
+    plt = _plt()
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1] not in (1, 3) or x.shape[0] == 0:
+        raise ValueError(f"images must be (N, 1|3, H, W) or (N, H, W) with N >= 1, got shape {x.shape}")
+    n, c, h, w = x.shape
+    nrow = nrow or int(np.ceil(np.sqrt(n)))
+    ncol = int(np.ceil(n / nrow))
+    canvas = np.ones((ncol * (h + 1) + 1, nrow * (w + 1) + 1, c), dtype=np.float32)
+    for k in range(n):
+        r, q = divmod(k, nrow)
+        canvas[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + q * (w + 1):1 + q * (w + 1) + w] = x[k].transpose(1, 2, 0)
+    canvas = (np.clip(canvas, -1, 1) + 1) / 2
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(2, nrow * 0.6), max(2, ncol * 0.6)))
+    else:
+        fig = ax.figure
+    ax.imshow(canvas[..., 0] if c == 1 else canvas, cmap="gray" if c == 1 else None, vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    if path:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig

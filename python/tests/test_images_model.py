@@ -54,3 +54,15 @@ def test_bad_image_input(images):
         anila.train(images, iterations=1, **{**IMG, "nf": 0})
     with pytest.raises(ValueError, match="leaves no output|vanilla"):
         anila.train(np.zeros((4, 1, 2, 3), np.float32), iterations=1, **{**IMG, "energy": "vanilla"})
+
+
+def test_plot_grid(tmp_path, images):
+    pytest.importorskip("matplotlib")
+    import anila.plot
+
+    p = tmp_path / "g.png"
+    anila.plot.grid(images[:10, :1], path=str(p))
+    assert p.stat().st_size > 2000
+    anila.plot.grid(np.repeat(images[:4, :1], 3, axis=1), path=str(tmp_path / "rgb.png"))
+    with pytest.raises(ValueError, match="images must be"):
+        anila.plot.grid(images[:4])  # 2 channels
