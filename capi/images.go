@@ -15,8 +15,9 @@ type imagesObj struct {
 func (o *imagesObj) close() {}
 
 // LoadImages reads an image set and returns its handle: kind "idx" (one IDX file, gzipped
-// or not; labels from a second path when given) or "cifar10" (binary batches).
-func LoadImages(kind string, paths []string) (h int64, err error) {
+// or not; labels from a second path when given), "cifar10" (binary batches) or "folder"
+// (JPEG and PNG files below one folder, resized and centre-cropped to size×size).
+func LoadImages(kind string, paths []string, size int) (h int64, err error) {
 	defer guard(&err)
 	if len(paths) == 0 {
 		return 0, fmt.Errorf("paths must name at least one file")
@@ -46,8 +47,16 @@ func LoadImages(kind string, paths []string) (h int64, err error) {
 		if err != nil {
 			return 0, err
 		}
+	case "folder":
+		if len(paths) != 1 {
+			return 0, fmt.Errorf("folder takes one path, got %d", len(paths))
+		}
+		im, err = data.ReadImageFolder(paths[0], size)
+		if err != nil {
+			return 0, err
+		}
 	default:
-		return 0, fmt.Errorf("kind must be \"idx\" or \"cifar10\", got %q", kind)
+		return 0, fmt.Errorf("kind must be \"idx\", \"cifar10\" or \"folder\", got %q", kind)
 	}
 	return register(&imagesObj{im: im}), nil
 }

@@ -63,7 +63,7 @@ def two_moons(n: int, seed: int = 0) -> np.ndarray:
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
-def _load_images(kind: str, paths, return_labels: bool):
+def _load_images(kind: str, paths, return_labels: bool, size: int = 0):
     import json
     import os
 
@@ -73,7 +73,7 @@ def _load_images(kind: str, paths, return_labels: bool):
     for p in paths:
         if not os.path.exists(p):
             raise FileNotFoundError(f"no such file: {p!r}")
-    h = gocall(capi.LoadImages, kind, go_strings(paths))
+    h = gocall(capi.LoadImages, kind, go_strings(paths), size)
     try:
         meta = json.loads(gocall(capi.ImagesMeta, h))
         shape = (meta["n"], *meta["shape"])
@@ -123,3 +123,15 @@ def cifar10(path, return_labels: bool = False):
     else:
         files = list(path)
     return _load_images("cifar10", files, return_labels)
+
+
+def image_folder(path, size: int):
+    """Every JPEG and PNG below the folder `path` (sorted by path), resized so that the
+    shorter side is `size` and centre-cropped to size×size: (N, 3, size, size) float32 in
+    [-1, 1]. Oxford Flowers is read this way."""
+    import os
+
+    size = check_int("size", size, 1, 4096)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"no such folder: {os.fspath(path)!r}")
+    return _load_images("folder", [path], False, size)

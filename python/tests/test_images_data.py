@@ -70,3 +70,24 @@ def test_fashion_mnist_from_debian():
     assert set(np.unique(y)) == set(range(10))
     with pytest.raises(ValueError, match="split"):
         anila.datasets.fashion_mnist("valid")
+
+
+def test_image_folder(tmp_path):
+    mpl = pytest.importorskip("matplotlib")
+    import matplotlib.image as mimg
+
+    (tmp_path / "sub").mkdir()
+    a = np.zeros((20, 40, 3), dtype=np.float32)
+    a[:, :20, 0] = 1.0  # left half red
+    a[:, 20:, 2] = 1.0  # right half blue
+    mimg.imsave(tmp_path / "a.png", a)
+    mimg.imsave(tmp_path / "sub" / "b.png", np.full((16, 16, 3), 0.5, dtype=np.float32))
+    x = anila.datasets.image_folder(tmp_path, 10)
+    assert x.shape == (2, 3, 10, 10) and x.dtype == np.float32
+    assert x[0, 0, 5, 1] == 1.0 and x[0, 2, 5, 1] == -1.0 and x[0, 2, 5, 8] == 1.0
+    assert np.allclose(x[1], x[1, 0, 0, 0], atol=0.02)
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    with pytest.raises(ValueError, match="bad.png"):
+        anila.datasets.image_folder(tmp_path, 10)
+    with pytest.raises(ValueError, match="size must be"):
+        anila.datasets.image_folder(tmp_path, 0)
