@@ -2,10 +2,13 @@
 // forward passes, gradients with respect to the input and to the parameters, in float32 and
 // float64 from one generic implementation.
 //
-// Files: float.go (the element types and the BLAS calls), layer.go (the Layer interface),
-// linear.go, activation.go, net.go (a sequence of layers and its Workspace), mlp.go (the MLP
-// constructor), energy.go (NetEnergy: a net with parameters as a sampler.Energy, spread over
-// the cores by chains), blas_cblas.go (OpenBLAS through gonum's netlib binding, build tag cblas).
+// Files: float.go (the element types and the BLAS calls), layer.go (the Layer and
+// ScratchLayer interfaces), linear.go, activation.go, conv.go (Conv2d, NCHW), net.go (a
+// sequence of layers and its Workspace), mlp.go (the MLP constructor), arch.go (saveable
+// architecture descriptions: mlp, convnet, vanilla), energy.go (NetEnergy: a net with
+// parameters as a sampler.Energy, spread over the cores by chains), fastexp.go (float32 exp),
+// and for the cblas build tag blas_cblas.go (OpenBLAS through gonum's netlib binding) and
+// kernels_c.go with kernels.c (vectorised float32 activations).
 //
 // Parameters of a net live in one flat vector: the layers' parameters in layer order, and
 // within a Linear layer the weight (out×in, row-major, as PyTorch stores it) then the bias.
