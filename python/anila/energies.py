@@ -3,7 +3,6 @@ which draws from any energy with any sampler."""
 
 from __future__ import annotations
 
-import json
 import weakref
 
 import numpy as np

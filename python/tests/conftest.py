@@ -1,6 +1,5 @@
 """Shared fixtures: small data and small, fast models."""
 
-import numpy as np
 import pytest
 
 import anila

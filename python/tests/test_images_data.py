@@ -73,7 +73,7 @@ def test_fashion_mnist_from_debian():
 
 
 def test_image_folder(tmp_path):
-    mpl = pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib")
     import matplotlib.image as mimg
 
     (tmp_path / "sub").mkdir()

@@ -4,7 +4,6 @@ import multiprocessing as mp
 import threading
 
 import numpy as np
-import pytest
 
 import anila
 from conftest import FAST

@@ -1,7 +1,6 @@
 """Never crash, never lose work: divergence, recovery, cancellation, lifetime, and bad input
 run in a subprocess so that a crash would show."""
 
-import os
 import signal
 import subprocess
 import sys
