@@ -58,27 +58,8 @@ func TestGorgoniaConvGradients(t *testing.T) {
 	h := must(G.Tanh(c))
 	h = must(G.Reshape(h, tensor.Shape{n, lin.In}))
 	y := must(G.BroadcastAdd(must(G.Mul(h, must(G.Transpose(lwN)))), lbN, nil, []byte{0}))
-	var outV G.Value
-	G.Read(y, &outV)
-	grads, err := G.Grad(must(G.Sum(y)), xN, wN, bN, lwN, lbN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gv := make([]G.Value, len(grads))
-	for i, gr := range grads {
-		G.Read(gr, &gv[i])
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	flat := func(v G.Value) []float64 { return append([]float64(nil), v.Data().([]float64)...) }
-	var gdp []float64
-	for _, v := range gv[1:] {
-		gdp = append(gdp, flat(v)...)
-	}
-	eOut, eDx, eDp := maxRelErr(out, flat(outV)), maxRelErr(dx, flat(gv[0])), maxRelErr(dp, gdp)
+	gOut, gdp, gdx := runGradient(t, g, y, xN, wN, bN, lwN, lbN)
+	eOut, eDx, eDp := maxRelErr(out, gOut), maxRelErr(dx, gdx), maxRelErr(dp, gdp)
 	t.Logf("%s: max relative error f %.2g, ∇x %.2g, ∇θ %.2g", net.Spec(), eOut, eDx, eDp)
 	if eOut > 1e-10 || eDx > 1e-10 || eDp > 1e-10 || len(gdp) != len(dp) {
 		t.Fatalf("conv net differs from gorgonia: f %.3g, ∇x %.3g, ∇θ %.3g (%d vs %d parameters)", eOut, eDx, eDp, len(gdp), len(dp))

@@ -61,7 +61,6 @@ func gorgoniaMLP(t *testing.T, in int, hidden []int, kind nn.ActivationKind, slo
 	g := G.NewGraph()
 	xN := G.NewMatrix(g, tensor.Float64, G.WithShape(n, in), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(n, in), tensor.WithBacking(append([]float64(nil), x...)))))
-	wrt := []*G.Node{xN}
 	var params []*G.Node // W0, b0, W1, b1, ... in p's order
 	h := xN
 	widths := append(append([]int(nil), hidden...), 1)
@@ -86,11 +85,20 @@ func gorgoniaMLP(t *testing.T, in int, hidden []int, kind nn.ActivationKind, slo
 	if off != len(p) {
 		t.Fatalf("gorgonia MLP uses %d parameters, anila's %d", off, len(p))
 	}
+	return runGradient(t, g, h, xN, params...)
+}
+
+// runGradient runs graph g and returns the output y, the symbolic gradient of Σ y with
+// respect to the parameters (concatenated in order) and with respect to x.
+func runGradient(t *testing.T, g *G.ExprGraph, y, x *G.Node, params ...*G.Node) (out, dp, dx []float64) {
+	t.Helper()
 	var outV G.Value
-	G.Read(h, &outV)
-	cost := must(G.Sum(h))
-	wrt = append(wrt, params...)
-	grads, err := G.Grad(cost, wrt...)
+	G.Read(y, &outV)
+	cost, err := G.Sum(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := G.Grad(cost, append([]*G.Node{x}, params...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
