@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // Conv2d is a 2-D convolution over NCHW images of InC×H×W: OutC filters of K×K with the given
 // Stride and zero Padding, as torch.nn.Conv2d computes it. Parameters: the weight
 // (OutC×InC×K×K, PyTorch's order) then the bias (OutC). It runs as im2col + GEMM per
-// example, with scratch space from the Workspace.
+// group of examples (see convGemmN), with scratch space from the Workspace.
 type Conv2d[T Float] struct {
 	InC, OutC, H, W, K, Stride, Pad int
 }
@@ -60,26 +61,79 @@ func (c Conv2d[T]) Init(p []T, rng *rand.Rand) {
 	}
 }
 
-// ScratchSize is the scratch a call needs: the im2col matrix and its gradient.
-func (c Conv2d[T]) ScratchSize() int { return 2 * c.InC * c.K * c.K * c.OutH() * c.OutW() }
+// convGemmN is the least number of columns (examples × output pixels) one GEMM of a conv
+// layer takes: small maps are batched over examples so that the GEMM stays efficient.
+const convGemmN = 1024
 
-// im2col writes the (InC·K·K)×(OutH·OutW) patch matrix of one image.
-func (c Conv2d[T]) im2col(x, cols []T) {
-	oh, ow := c.OutH(), c.OutW()
+// group is the number of examples one GEMM covers.
+func (c Conv2d[T]) group() int {
+	ohw := c.OutH() * c.OutW()
+	return max(1, (convGemmN+ohw-1)/ohw)
+}
+
+// ScratchSize is the scratch a call needs: the im2col matrix of a group of examples and the
+// group's outputs (or output gradients) in channel-major order.
+func (c Conv2d[T]) ScratchSize() int {
+	n := c.group() * c.OutH() * c.OutW()
+	return (c.InC*c.K*c.K + c.OutC) * n
+}
+
+// span is the range [lo, hi) of output columns ox whose input column ox·Stride − Pad + kx
+// lies inside the image.
+func (c Conv2d[T]) span(kx, ow int) (lo, hi int) {
+	off := kx - c.Pad
+	if off < 0 {
+		lo = (-off + c.Stride - 1) / c.Stride
+	}
+	hi = min(ow, (c.W-off+c.Stride-1)/c.Stride)
+	return lo, max(lo, hi)
+}
+
+// convGeom is a conv layer's geometry as the native patch kernels take it.
+type convGeom struct{ InC, H, W, K, Stride, Pad, OH, OW int }
+
+// patchKernel, when set (build tag cblas), runs im2col (back false: src image, dst patch
+// matrix) or col2im (back true: src patch matrix, dst image gradient) in native code.
+var patchKernel func(g convGeom, src, dst unsafe.Pointer, ld int, is64, back bool)
+
+func (c Conv2d[T]) geom() convGeom {
+	return convGeom{c.InC, c.H, c.W, c.K, c.Stride, c.Pad, c.OutH(), c.OutW()}
+}
+
+// im2col writes the (InC·K·K)×(OutH·OutW) patch matrix of one image into cols, whose rows
+// are ld apart.
+func (c Conv2d[T]) im2col(x, cols []T, ld int) {
+	if patchKernel != nil {
+		_ = x[c.InSize()-1]
+		_ = cols[(c.InC*c.K*c.K-1)*ld+c.OutH()*c.OutW()-1]
+		patchKernel(c.geom(), unsafe.Pointer(&x[0]), unsafe.Pointer(&cols[0]), ld, Is64[T](), false)
+		return
+	}
+	oh, ow, s := c.OutH(), c.OutW(), c.Stride
 	for ci := 0; ci < c.InC; ci++ {
-		img := x[ci*c.H*c.W:]
+		img := x[ci*c.H*c.W : (ci+1)*c.H*c.W]
 		for ky := 0; ky < c.K; ky++ {
 			for kx := 0; kx < c.K; kx++ {
-				row := cols[((ci*c.K+ky)*c.K+kx)*oh*ow:]
+				row := cols[((ci*c.K+ky)*c.K+kx)*ld:]
+				lo, hi := c.span(kx, ow)
+				off := kx - c.Pad
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*c.Stride - c.Pad + ky
-					for ox := 0; ox < ow; ox++ {
-						ix := ox*c.Stride - c.Pad + kx
-						var v T
-						if iy >= 0 && iy < c.H && ix >= 0 && ix < c.W {
-							v = img[iy*c.W+ix]
-						}
-						row[oy*ow+ox] = v
+					iy := oy*s - c.Pad + ky
+					out := row[oy*ow : oy*ow+ow]
+					if iy < 0 || iy >= c.H {
+						clear(out)
+						continue
+					}
+					clear(out[:lo])
+					clear(out[hi:])
+					src := img[iy*c.W : iy*c.W+c.W]
+					if s == 1 {
+						copy(out[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					in := src[lo*s+off:]
+					for i := range out[lo:hi] {
+						out[lo+i] = in[i*s]
 					}
 				}
 			}
@@ -87,24 +141,38 @@ func (c Conv2d[T]) im2col(x, cols []T) {
 	}
 }
 
-// col2im adds the patch-matrix gradient of one image into dx.
-func (c Conv2d[T]) col2im(cols, dx []T) {
-	oh, ow := c.OutH(), c.OutW()
+// col2im adds the patch-matrix gradient of one image (rows ld apart) into dx.
+func (c Conv2d[T]) col2im(cols, dx []T, ld int) {
+	if patchKernel != nil {
+		_ = dx[c.InSize()-1]
+		_ = cols[(c.InC*c.K*c.K-1)*ld+c.OutH()*c.OutW()-1]
+		patchKernel(c.geom(), unsafe.Pointer(&cols[0]), unsafe.Pointer(&dx[0]), ld, Is64[T](), true)
+		return
+	}
+	oh, ow, s := c.OutH(), c.OutW(), c.Stride
 	for ci := 0; ci < c.InC; ci++ {
-		img := dx[ci*c.H*c.W:]
+		img := dx[ci*c.H*c.W : (ci+1)*c.H*c.W]
 		for ky := 0; ky < c.K; ky++ {
 			for kx := 0; kx < c.K; kx++ {
-				row := cols[((ci*c.K+ky)*c.K+kx)*oh*ow:]
+				row := cols[((ci*c.K+ky)*c.K+kx)*ld:]
+				lo, hi := c.span(kx, ow)
+				off := kx - c.Pad
 				for oy := 0; oy < oh; oy++ {
-					iy := oy*c.Stride - c.Pad + ky
+					iy := oy*s - c.Pad + ky
 					if iy < 0 || iy >= c.H {
 						continue
 					}
-					for ox := 0; ox < ow; ox++ {
-						ix := ox*c.Stride - c.Pad + kx
-						if ix >= 0 && ix < c.W {
-							img[iy*c.W+ix] += row[oy*ow+ox]
+					src := row[oy*ow+lo : oy*ow+hi]
+					dst := img[iy*c.W+lo*s+off:]
+					if s == 1 {
+						dst = dst[:len(src)]
+						for i, v := range src {
+							dst[i] += v
 						}
+						continue
+					}
+					for i, v := range src {
+						dst[i*s] += v
 					}
 				}
 			}
@@ -122,51 +190,70 @@ func (c Conv2d[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 	c.BackwardScratch(p, x, y, dy, dx, dp, n, make([]T, c.ScratchSize()))
 }
 
-// ForwardScratch computes y = conv(x) + b for n images.
+// ForwardScratch computes y = conv(x) + b for n images, one GEMM per group of examples.
 func (c Conv2d[T]) ForwardScratch(p, x, y []T, n int, scratch []T) {
 	kk := c.InC * c.K * c.K
 	ohw := c.OutH() * c.OutW()
 	w, b := p[:c.OutC*kk], p[c.OutC*kk:c.NumParams()]
-	cols := scratch[:kk*ohw]
-	for e := 0; e < n; e++ {
-		c.im2col(x[e*c.InSize():], cols)
-		ye := y[e*c.OutSize() : (e+1)*c.OutSize()]
-		for o := 0; o < c.OutC; o++ {
-			row := ye[o*ohw : (o+1)*ohw]
-			for i := range row {
-				row[i] = b[o]
+	g := c.group()
+	for e0 := 0; e0 < n; e0 += g {
+		ge := min(g, n-e0)
+		ld := ge * ohw
+		cols, out := scratch[:kk*ld], scratch[kk*ld:(kk+c.OutC)*ld]
+		for j := 0; j < ge; j++ {
+			c.im2col(x[(e0+j)*c.InSize():], cols[j*ohw:], ld)
+		}
+		Gemm(false, false, c.OutC, ld, kk, 1, w, kk, cols, ld, 0, out, ld)
+		for j := 0; j < ge; j++ {
+			ye := y[(e0+j)*c.OutSize():]
+			for o := 0; o < c.OutC; o++ {
+				dst, src, bo := ye[o*ohw:(o+1)*ohw], out[o*ld+j*ohw:o*ld+(j+1)*ohw], b[o]
+				for i, v := range src {
+					dst[i] = v + bo
+				}
 			}
 		}
-		Gemm(false, false, c.OutC, ohw, kk, 1, w, kk, cols, ohw, 1, ye, ohw)
 	}
 }
 
 // BackwardScratch writes dx (when not nil) and adds the weight and bias gradients into dp
-// (when not nil).
+// (when not nil), one GEMM per group of examples.
 func (c Conv2d[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T) {
 	kk := c.InC * c.K * c.K
 	ohw := c.OutH() * c.OutW()
 	w := p[:c.OutC*kk]
-	cols, dcols := scratch[:kk*ohw], scratch[kk*ohw:2*kk*ohw]
-	for e := 0; e < n; e++ {
-		dye := dy[e*c.OutSize() : (e+1)*c.OutSize()]
+	g := c.group()
+	for e0 := 0; e0 < n; e0 += g {
+		ge := min(g, n-e0)
+		ld := ge * ohw
+		cols, dout := scratch[:kk*ld], scratch[kk*ld:(kk+c.OutC)*ld]
+		for j := 0; j < ge; j++ {
+			dye := dy[(e0+j)*c.OutSize():]
+			for o := 0; o < c.OutC; o++ {
+				copy(dout[o*ld+j*ohw:o*ld+(j+1)*ohw], dye[o*ohw:(o+1)*ohw])
+			}
+		}
 		if dp != nil {
 			dw, db := dp[:c.OutC*kk], dp[c.OutC*kk:c.NumParams()]
-			c.im2col(x[e*c.InSize():], cols)
-			Gemm(false, true, c.OutC, kk, ohw, 1, dye, ohw, cols, ohw, 1, dw, kk)
+			for j := 0; j < ge; j++ {
+				c.im2col(x[(e0+j)*c.InSize():], cols[j*ohw:], ld)
+			}
+			Gemm(false, true, c.OutC, kk, ld, 1, dout, ld, cols, ld, 1, dw, kk)
 			for o := 0; o < c.OutC; o++ {
 				s := T(0)
-				for _, v := range dye[o*ohw : (o+1)*ohw] {
+				for _, v := range dout[o*ld : (o+1)*ld] {
 					s += v
 				}
 				db[o] += s
 			}
 		}
 		if dx != nil {
-			Gemm(true, false, kk, ohw, c.OutC, 1, w, kk, dye, ohw, 0, dcols, ohw)
-			dxe := dx[e*c.InSize() : (e+1)*c.InSize()]
-			clear(dxe)
-			c.col2im(dcols, dxe)
+			Gemm(true, false, kk, ld, c.OutC, 1, w, kk, dout, ld, 0, cols, ld)
+			for j := 0; j < ge; j++ {
+				dxe := dx[(e0+j)*c.InSize() : (e0+j+1)*c.InSize()]
+				clear(dxe)
+				c.col2im(cols[j*ohw:], dxe, ld)
+			}
 		}
 	}
 }

@@ -35,16 +35,10 @@ func TestConvGradientsFiniteDifferences(t *testing.T) {
 	}
 }
 
-// TestConvMatchesDirect compares the im2col convolution with a direct loop.
-func TestConvMatchesDirect(t *testing.T) {
-	c := Conv2d[float64]{InC: 2, OutC: 3, H: 7, W: 5, K: 3, Stride: 2, Pad: 1}
-	rng := rand.New(rand.NewPCG(1, 2))
-	p := make([]float64, c.NumParams())
-	c.Init(p, rng)
-	x := randSlice(rng, c.InSize(), 1)
-	y := make([]float64, c.OutSize())
-	c.Forward(p, x, y, 1)
+// directConv is conv(x) + b of one image by the definition.
+func directConv(c Conv2d[float64], p, x []float64) []float64 {
 	oh, ow := c.OutH(), c.OutW()
+	y := make([]float64, c.OutSize())
 	for o := 0; o < c.OutC; o++ {
 		for oy := 0; oy < oh; oy++ {
 			for ox := 0; ox < ow; ox++ {
@@ -60,9 +54,69 @@ func TestConvMatchesDirect(t *testing.T) {
 						}
 					}
 				}
-				if got := y[(o*oh+oy)*ow+ox]; math.Abs(got-s) > 1e-12 {
-					t.Fatalf("out[%d,%d,%d] = %g, direct %g", o, oy, ox, got, s)
+				y[(o*oh+oy)*ow+ox] = s
+			}
+		}
+	}
+	return y
+}
+
+// TestConvMatchesDirect compares the batched im2col convolution with a direct loop over
+// geometries that hit every edge case of the patch copies (strides 1-3, paddings 0-2), on
+// more examples than one GEMM group holds, and checks the backward pass by the adjoint
+// identity Σ⟨y−b, dy⟩ = ⟨x, dx⟩ = ⟨W, dW⟩ and the bias gradient by Σ dy.
+func TestConvMatchesDirect(t *testing.T) {
+	for _, c := range []Conv2d[float64]{
+		{InC: 2, OutC: 3, H: 7, W: 5, K: 3, Stride: 2, Pad: 1},
+		{InC: 2, OutC: 3, H: 6, W: 6, K: 3, Stride: 1, Pad: 1},
+		{InC: 1, OutC: 2, H: 8, W: 9, K: 4, Stride: 2, Pad: 1},
+		{InC: 3, OutC: 2, H: 7, W: 8, K: 2, Stride: 3, Pad: 2},
+		{InC: 1, OutC: 4, H: 6, W: 5, K: 5, Stride: 1, Pad: 0},
+		{InC: 2, OutC: 2, H: 40, W: 36, K: 3, Stride: 1, Pad: 1}, // a group of one example
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		p := make([]float64, c.NumParams())
+		c.Init(p, rng)
+		n := c.group() + 3
+		x := randSlice(rng, n*c.InSize(), 1)
+		y := make([]float64, n*c.OutSize())
+		c.Forward(p, x, y, n)
+		for e := 0; e < n; e++ {
+			want := directConv(c, p, x[e*c.InSize():(e+1)*c.InSize()])
+			for i, w := range want {
+				if got := y[e*c.OutSize()+i]; math.Abs(got-w) > 1e-12 {
+					t.Fatalf("%s example %d out[%d] = %g, direct %g", c.Spec(), e, i, got, w)
 				}
+			}
+		}
+		dy := randSlice(rng, len(y), 1)
+		dx := make([]float64, len(x))
+		dp := make([]float64, len(p))
+		c.Backward(p, x, y, dy, dx, dp, n)
+		nw := c.OutC * c.InC * c.K * c.K
+		var yy, xx, ww float64
+		db := make([]float64, c.OutC)
+		for e := 0; e < n; e++ {
+			for o := 0; o < c.OutC; o++ {
+				for j := 0; j < c.OutH()*c.OutW(); j++ {
+					i := e*c.OutSize() + o*c.OutH()*c.OutW() + j
+					yy += (y[i] - p[nw+o]) * dy[i]
+					db[o] += dy[i]
+				}
+			}
+		}
+		for i := range x {
+			xx += x[i] * dx[i]
+		}
+		for i := 0; i < nw; i++ {
+			ww += p[i] * dp[i]
+		}
+		if math.Abs(xx-yy) > 1e-9*math.Abs(yy)+1e-9 || math.Abs(ww-yy) > 1e-9*math.Abs(yy)+1e-9 {
+			t.Fatalf("%s: <y-b,dy> = %g, <x,dx> = %g, <W,dW> = %g", c.Spec(), yy, xx, ww)
+		}
+		for o := range db {
+			if math.Abs(dp[nw+o]-db[o]) > 1e-9 {
+				t.Fatalf("%s: bias gradient %d = %g, Σdy = %g", c.Spec(), o, dp[nw+o], db[o])
 			}
 		}
 	}

@@ -4,9 +4,24 @@ import (
 	"github.com/anila-ebm/anila/anila/internal/pool"
 )
 
-// DefaultChunk is the number of examples a NetEnergy hands to one task. It fixes how sums
-// over a batch are grouped, so results do not depend on the number of threads.
+// DefaultChunk is the number of examples a NetEnergy of an MLP hands to one task. It fixes
+// how sums over a batch are grouped, so results do not depend on the number of threads.
 const DefaultChunk = 64
+
+// ConvChunk is the chunk of nets with convolutions: their examples are large, and smaller
+// chunks keep a task's data in cache and spread a batch of 64 over the cores.
+const ConvChunk = 16
+
+// ChunkFor is the chunk a NetEnergy of net uses: ConvChunk when it has a Conv2d layer,
+// DefaultChunk otherwise. It depends on the architecture only, never on the thread count.
+func ChunkFor[T Float](net *Net[T]) int {
+	for _, l := range net.Layers {
+		if _, ok := l.(Conv2d[T]); ok {
+			return ConvChunk
+		}
+	}
+	return DefaultChunk
+}
 
 // NetEnergy is a net with its parameters, evaluated on batches split into fixed chunks that
 // run in parallel on the shared worker pool. It implements sampler.Energy. It is not safe
@@ -31,9 +46,10 @@ const (
 	modeBackwardParams
 )
 
-// NewNetEnergy wraps net and params (not copied: later changes to params are seen).
+// NewNetEnergy wraps net and params (not copied: later changes to params are seen), with
+// the chunk ChunkFor(net).
 func NewNetEnergy[T Float](net *Net[T], params []T) *NetEnergy[T] {
-	e := &NetEnergy[T]{Net: net, Params: params, Chunk: DefaultChunk}
+	e := &NetEnergy[T]{Net: net, Params: params, Chunk: ChunkFor(net)}
 	e.run = e.chunk
 	return e
 }

@@ -64,3 +64,77 @@ __attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", 
 void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope) {
 	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
 }
+
+// im2col and col2im of Conv2d (conv.go has the Go versions and the layout): the patch
+// matrix of one image, rows ld apart, for float32 and float64. Stride 2 gets its own loop so
+// that gcc vectorises the strided gather and scatter.
+#define ANILA_SPAN                                                   \
+	long off = kx - pad, lo = 0, hi;                                 \
+	if (off < 0) lo = (-off + s - 1) / s;                            \
+	hi = (W - off + s - 1) / s;                                      \
+	if (hi > ow) hi = ow;                                            \
+	if (hi < lo) hi = lo;
+
+#define ANILA_IM2COL(T, NAME)                                                                    \
+	__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math"))) \
+	void NAME(const T *x, T *cols, long ld, long inC, long H, long W, long K, long s, long pad,  \
+	          long oh, long ow) {                                                              \
+		for (long ci = 0; ci < inC; ci++) {                                                    \
+			const T *img = x + ci * H * W;                                                     \
+			for (long ky = 0; ky < K; ky++)                                                    \
+				for (long kx = 0; kx < K; kx++) {                                              \
+					T *row = cols + ((ci * K + ky) * K + kx) * ld;                             \
+					ANILA_SPAN                                                                 \
+					for (long oy = 0; oy < oh; oy++) {                                         \
+						long iy = oy * s - pad + ky;                                           \
+						T *out = row + oy * ow;                                                \
+						if (iy < 0 || iy >= H) {                                               \
+							memset(out, 0, ow * sizeof(T));                                    \
+							continue;                                                          \
+						}                                                                      \
+						for (long i = 0; i < lo; i++) out[i] = 0;                              \
+						for (long i = hi; i < ow; i++) out[i] = 0;                             \
+						const T *src = img + iy * W + off;                                     \
+						if (s == 1) {                                                          \
+							memcpy(out + lo, src + lo, (hi - lo) * sizeof(T));                 \
+						} else if (s == 2) {                                                   \
+							for (long i = lo; i < hi; i++) out[i] = src[2 * i];                \
+						} else {                                                               \
+							for (long i = lo; i < hi; i++) out[i] = src[s * i];                \
+						}                                                                      \
+					}                                                                          \
+				}                                                                              \
+		}                                                                                      \
+	}
+
+#define ANILA_COL2IM(T, NAME)                                                                    \
+	__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math"))) \
+	void NAME(const T *cols, T *dx, long ld, long inC, long H, long W, long K, long s, long pad, \
+	          long oh, long ow) {                                                              \
+		for (long ci = 0; ci < inC; ci++) {                                                    \
+			T *img = dx + ci * H * W;                                                          \
+			for (long ky = 0; ky < K; ky++)                                                    \
+				for (long kx = 0; kx < K; kx++) {                                              \
+					const T *row = cols + ((ci * K + ky) * K + kx) * ld;                       \
+					ANILA_SPAN                                                                 \
+					for (long oy = 0; oy < oh; oy++) {                                         \
+						long iy = oy * s - pad + ky;                                           \
+						if (iy < 0 || iy >= H) continue;                                       \
+						const T *in = row + oy * ow;                                           \
+						T *dst = img + iy * W + off;                                           \
+						if (s == 1) {                                                          \
+							for (long i = lo; i < hi; i++) dst[i] += in[i];                    \
+						} else if (s == 2) {                                                   \
+							for (long i = lo; i < hi; i++) dst[2 * i] += in[i];                \
+						} else {                                                               \
+							for (long i = lo; i < hi; i++) dst[s * i] += in[i];                \
+						}                                                                      \
+					}                                                                          \
+				}                                                                              \
+		}                                                                                      \
+	}
+
+ANILA_IM2COL(float, anila_im2col_f32)
+ANILA_IM2COL(double, anila_im2col_f64)
+ANILA_COL2IM(float, anila_col2im_f32)
+ANILA_COL2IM(double, anila_col2im_f64)

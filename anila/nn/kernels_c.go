@@ -9,12 +9,33 @@ void anila_silu_back_f32(const float *x, const float *y, const float *dy, float 
 void anila_tanh_f32(const float *x, float *y, long n);
 void anila_leaky_f32(const float *x, float *y, long n, float slope);
 void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope);
+void anila_im2col_f32(const float *x, float *cols, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
+void anila_im2col_f64(const double *x, double *cols, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
+void anila_col2im_f32(const float *cols, float *dx, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
+void anila_col2im_f64(const double *cols, double *dx, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
 */
 import "C"
 
 import "unsafe"
 
 func fp(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
+// With the cblas build tag, Conv2d's im2col and col2im run in C (vectorised by gcc).
+func init() {
+	patchKernel = func(g convGeom, src, dst unsafe.Pointer, ld int, is64, back bool) {
+		a := []C.long{C.long(ld), C.long(g.InC), C.long(g.H), C.long(g.W), C.long(g.K), C.long(g.Stride), C.long(g.Pad), C.long(g.OH), C.long(g.OW)}
+		switch {
+		case !is64 && !back:
+			C.anila_im2col_f32((*C.float)(src), (*C.float)(dst), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+		case is64 && !back:
+			C.anila_im2col_f64((*C.double)(src), (*C.double)(dst), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+		case !is64 && back:
+			C.anila_col2im_f32((*C.float)(src), (*C.float)(dst), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+		default:
+			C.anila_col2im_f64((*C.double)(src), (*C.double)(dst), a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+		}
+	}
+}
 
 // With the cblas build tag, float32 activations run in C kernels that gcc vectorises
 // (AVX2 where the processor has it); they compute what the Go loops compute, to float32

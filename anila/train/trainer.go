@@ -67,7 +67,11 @@ func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
 	d := int64(arch.In)
 	m := int64(max(cfg.BatchSize, 1))
 	acts, scratch := arch.ActivationSize()
-	chunks := (2*m + nn.DefaultChunk - 1) / nn.DefaultChunk
+	chunk := int64(nn.DefaultChunk)
+	if arch.Kind != "mlp" {
+		chunk = nn.ConvChunk
+	}
+	chunks := (2*m + chunk - 1) / chunk
 	return p*(3*elem+16+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
 		2*m*acts*elem + chunks*scratch*elem
 }

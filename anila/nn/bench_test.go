@@ -1,0 +1,76 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The image benchmark configuration of issue 4: batch 64 Fashion-MNIST-sized images (1×28×28)
+// through the paper's ConvNet with n_f = 32.
+var benchConvArch = Arch{Kind: "convnet", In: 28 * 28, Channels: 1, Height: 28, Width: 28, NF: 32, Slope: 0.05}
+
+const benchConvBatch = 64
+
+// convFlops is the multiply-adds ×2 of the conv layers of one EnergyGrad of one example:
+// the forward GEMM and the input-gradient GEMM of each.
+func convFlops[T Float](net *Net[T]) float64 {
+	var f float64
+	for _, l := range net.Layers {
+		if c, ok := l.(Conv2d[T]); ok {
+			f += 2 * 2 * float64(c.OutC*c.InC*c.K*c.K*c.OutH()*c.OutW())
+		}
+	}
+	return f
+}
+
+// BenchmarkConvNetEnergyGrad is f and ∇x f of 64 images, one Langevin step's net work, on 1
+// and 2 worker threads. It reports the conv layers' GFLOP/s (forward and input gradient).
+func BenchmarkConvNetEnergyGrad(b *testing.B) {
+	defer SetThreads(Threads())
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			SetThreads(threads)
+			benchConvNet(b)
+		})
+	}
+}
+
+func benchConvNet(b *testing.B) {
+	net, err := Build[float32](benchConvArch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := make([]float32, net.NumParams())
+	net.Init(p, rand.New(rand.NewPCG(1, 2)))
+	e := NewNetEnergy(net, p)
+	x := make([]float32, benchConvBatch*net.InSize())
+	for i := range x {
+		x[i] = float32(2*rand.Float64() - 1)
+	}
+	f := make([]float32, benchConvBatch)
+	g := make([]float32, len(x))
+	e.EnergyGrad(x, benchConvBatch, f, g)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.EnergyGrad(x, benchConvBatch, f, g)
+	}
+	b.ReportMetric(convFlops(net)*benchConvBatch*float64(b.N)/b.Elapsed().Seconds()/1e9, "convGFLOP/s")
+}
+
+// BenchmarkSgemm is a 1024³ float32 matrix product: the GEMM throughput the conv layers are
+// measured against.
+func BenchmarkSgemm(b *testing.B) {
+	const n = 1024
+	a := make([]float32, n*n)
+	c := make([]float32, n*n)
+	for i := range a {
+		a[i] = float32(rand.Float64())
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Gemm(false, false, n, n, n, 1, a, n, a, n, 0, c, n)
+	}
+	b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
