@@ -38,6 +38,8 @@ type model interface {
 	save(path string) error
 	meta() ([]byte, error)
 	stop() *atomic.Bool
+	// setNote replaces the caller's note saved with the model.
+	setNote(note string)
 	// paramGrad writes Σ_i w_i ∇θ f(x_i) into dst (numParams).
 	paramGrad(x, w, dst unsafe.Pointer, n int) error
 	// trainStep runs one iteration with given data batch, chain starts and noise.
@@ -150,13 +152,17 @@ type modelMeta struct {
 	Recovered []int        `json:"recoveries"`
 	// Last holds the newest history entry, by field name (empty before training).
 	Last map[string]float64 `json:"last"`
+	// Note is the caller's text saved with the model (SetNote).
+	Note string `json:"note"`
 }
+
+func (m *modelT[T]) setNote(note string) { m.tr.Note = note }
 
 func (m *modelT[T]) meta() ([]byte, error) {
 	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
 		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
 		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries,
-		Last: m.lastHistory()})
+		Last: m.lastHistory(), Note: m.tr.Note})
 }
 
 func (m *modelT[T]) lastHistory() map[string]float64 {
@@ -250,6 +256,23 @@ func ModelMeta(h int64) (s string, err error) {
 	defer m.lock().Unlock()
 	b, err := m.meta()
 	return string(b), err
+}
+
+// SetNote stores note (free-form text, at most 1 MiB) with model h; Save writes it and
+// ModelMeta reports it. The Python package keeps its parameters there.
+func SetNote(h int64, note string) (err error) {
+	defer guard(&err)
+	if len(note) > 1<<20 {
+		return fmt.Errorf("note is %d bytes, more than 1 MiB", len(note))
+	}
+	m, err := lookupModel(h)
+	if err != nil {
+		return err
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	m.setNote(note)
+	return nil
 }
 
 // Save writes model h to path atomically, with a format version and a checksum.

@@ -28,6 +28,7 @@ type header struct {
 	Iter     int       `json:"iter"`
 	OptStep  int       `json:"opt_step"`
 	RNG      []byte    `json:"rng"`
+	Note     string    `json:"note,omitempty"`
 	Sections []section `json:"sections"`
 }
 
@@ -55,7 +56,7 @@ func (t *Trainer[T]) Marshal() ([]byte, error) {
 	if nn.Is64[T]() {
 		bits = 64
 	}
-	h := header{Dtype: dtypeName[T](), Arch: t.Arch, Config: t.Config, Iter: t.Iter, OptStep: t.opt.T, RNG: rng}
+	h := header{Dtype: dtypeName[T](), Arch: t.Arch, Config: t.Config, Iter: t.Iter, OptStep: t.opt.T, RNG: rng, Note: t.Note}
 	type part struct {
 		s   section
 		f   []T
@@ -202,6 +203,7 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	}
 	t.Config = h.Config
 	t.Iter, t.opt.T = h.Iter, h.OptStep
+	t.Note = h.Note
 	if err := t.pcg.UnmarshalBinary(h.RNG); err != nil {
 		return nil, fmt.Errorf("model file has a bad random state: %w", err)
 	}

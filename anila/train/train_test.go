@@ -67,6 +67,7 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 
 			part := newTrainer(t, cfg)
 			part.Run(10, nil)
+			part.Note = `{"target": 20}`
 			path := filepath.Join(t.TempDir(), "m.anila")
 			if err := part.Save(path); err != nil {
 				t.Fatal(err)
@@ -82,6 +83,9 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 				if back.Params[i] != whole.Params[i] {
 					t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, back.Params[i], whole.Params[i])
 				}
+			}
+			if back.Note != part.Note {
+				t.Fatalf("note after resume %q, saved %q", back.Note, part.Note)
 			}
 			if back.History.Len() != 20 || back.Iter != 20 {
 				t.Fatalf("history %d, iter %d after resume, want 20", back.History.Len(), back.Iter)

@@ -36,6 +36,9 @@ type Trainer[T nn.Float] struct {
 	Buffer []T
 	// Recoveries lists the iterations at which a divergence was rolled back (Config.Recover).
 	Recoveries []int
+	// Note is the caller's free-form text kept with the trainer in checkpoints (the Python
+	// package keeps its parameters and the run's target there, for resuming).
+	Note string
 
 	data  []T
 	nData int

@@ -8,7 +8,7 @@ Quick start::
     model = anila.train(X, sampler="anila", iterations=2000, seed=0)
     Z = model.sample(1000)
 
-What lives where: `model` (Model, train, load), `estimator` (EBM), `datasets` (toy data),
+What lives where: `model` (Model, train, load, resume), `estimator` (EBM), `datasets` (toy data),
 `energies` (analytic energies, sample), `metrics` (mmd), `plot` (matplotlib figures),
 `errors` (DivergenceError). The Go core is reached through one shared library (`_lib`).
 anila uses the Go runtime: after fork it cannot run; use multiprocessing's 'spawn' method.
@@ -21,7 +21,7 @@ from ._lib import capi as _capi
 from .energies import sample
 from .errors import DivergenceError
 from .estimator import EBM
-from .model import Model, load, new_model, train
+from .model import Model, load, new_model, resume, train
 
 __version__ = _capi.LibraryVersion()
 
@@ -60,4 +60,4 @@ def __getattr__(name):
 
 
 __all__ = ["train", "new_model", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
-           "DivergenceError", "model_defaults", "set_num_threads", "get_num_threads", "blas", "__version__"]
+           "DivergenceError", "model_defaults", "resume", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -37,6 +38,11 @@ class Model:
         a = self.arch
         #: (C, H, W) for the conv energies, None for MLPs.
         self.image_shape = (a["channels"], a["height"], a["width"]) if a.get("channels") else None
+        #: The run's checkpoint settings (target iterations, path, every, data fingerprint) when
+        #: trained with `checkpoint_every`, else None.
+        self.run_info = None
+        if params is None and meta.get("note"):
+            params, self.run_info = _from_note(meta["note"])
         self.params = dict(params) if params is not None else None
         self._clamp = None
         if params is not None and params.get("_clamp_box") is not None:
@@ -196,34 +202,61 @@ class Model:
         return self
 
     def _run(self, iterations: int, progress: bool, callback) -> None:
+        """Train for `iterations` in chunks; with `run_info` set, write a checkpoint every
+        `checkpoint_every` iterations, at the end and when Ctrl-C stops the run."""
         h = self._handle()
+        info = self.run_info
+        every = int(info["checkpoint_every"]) if info else 0
+        it = self.iteration
 
         def chunk(n):
-            try:
-                k = gocall(capi.Train, h, n)
-            except ValueError as exc:
-                msg = str(exc)
-                if msg.startswith("training diverged"):
-                    it = None
-                    try:
-                        it = int(msg.split("iteration ")[1].split(":")[0])
-                    except (IndexError, ValueError):
-                        pass
-                    raise DivergenceError(msg, it, self.history) from None
-                raise
+            nonlocal it
+            done = 0
+            while done < n:
+                m = n - done
+                if every:
+                    m = min(m, every - it % every)
+                k = self._train(h, m)
+                done, it = done + k, it + k
+                if every and k and it % every == 0:
+                    self.save(info["checkpoint"])
+                if k < m:
+                    break
             postfix = None
-            if k:
+            if done:
                 last = self._meta()["last"]  # the newest entry only: O(1) per chunk
                 postfix = dict(gap=f"{last['gap']:.3g}", f_data=f"{last['f_data']:.3g}")
                 if callback is not None:
                     callback(self, self.history)
-            return k, postfix
+            return done, postfix
 
         try:
             _in_chunks(iterations, "training", progress, chunk, 10_000)
         except _Interrupted as stop:
+            where = ""
+            if every:
+                self.save(info["checkpoint"])
+                where = f"; checkpoint written to {info['checkpoint']!r} (anila.resume continues it)"
             warnings.warn(f"training interrupted after {stop.done} of {iterations} iterations; "
-                          "the model keeps what it learned so far", RuntimeWarning, stacklevel=3)
+                          f"the model keeps what it learned so far{where}", RuntimeWarning, stacklevel=3)
+            return
+        if every and it % every:
+            self.save(info["checkpoint"])
+
+    def _train(self, h: int, n: int) -> int:
+        """n iterations in Go; a divergence becomes DivergenceError."""
+        try:
+            return gocall(capi.Train, h, n)
+        except ValueError as exc:
+            msg = str(exc)
+            if msg.startswith("training diverged"):
+                it = None
+                try:
+                    it = int(msg.split("iteration ")[1].split(":")[0])
+                except (IndexError, ValueError):
+                    pass
+                raise DivergenceError(msg, it, self.history) from None
+            raise
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n: int, steps: int | None = None, init=None, seed: int = 0, *,
@@ -314,6 +347,8 @@ class Model:
         """Write the model (parameters, optimizer state, replay buffer, random state,
         history) to path, atomically, with a format version and a checksum."""
         path = os.fspath(path)
+        if self.params is not None:
+            gocall(capi.SetNote, self._handle(), _to_note(self.params, self.run_info))
         gocall(capi.Save, self._handle(), path)
 
 
@@ -428,7 +463,51 @@ def _data_and_shape(X, p):
     return as_points(arr.reshape(arr.shape[0], -1), "X", np.dtype(p["dtype"])), shape
 
 
-def train(X, *, progress: bool = True, callback=None, **params) -> Model:
+def _to_note(params: dict, run_info) -> str:
+    """The JSON note saved with a model: its Python parameters and checkpoint settings."""
+    def plain(v):
+        return list(v) if isinstance(v, tuple) else v
+    return json.dumps({"anila_params": {k: plain(v) for k, v in params.items()}, "run": run_info})
+
+
+def _from_note(note: str):
+    """(params, run_info) from a note written by `_to_note`, or (None, None)."""
+    try:
+        d = json.loads(note)
+        params = d["anila_params"]
+    except (ValueError, KeyError, TypeError):
+        return None, None
+    for k in ("hidden", "betas", "_clamp_box", "clamp"):
+        if isinstance(params.get(k), list):
+            params[k] = tuple(params[k])
+    return params, d.get("run")
+
+
+def _fingerprint(X: np.ndarray) -> str:
+    """SHA-256 of the training points (n, dim) with their shape and dtype."""
+    hsh = hashlib.sha256(f"{X.shape}{X.dtype.str}".encode())
+    hsh.update(memoryview(np.ascontiguousarray(X)).cast("B"))
+    return hsh.hexdigest()
+
+
+def _check_checkpoint(checkpoint, checkpoint_every):
+    """Validated (path or None, every)."""
+    every = check_int("checkpoint_every", checkpoint_every, 0)
+    if checkpoint is None:
+        if every:
+            raise ValueError(f"checkpoint_every={every} needs checkpoint=<path of the checkpoint file>")
+        return None, 0
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a file path, got {type(checkpoint).__name__}")
+    path = os.path.abspath(os.fspath(checkpoint))
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise ValueError(f"checkpoint={os.fspath(checkpoint)!r}: folder {folder!r} does not exist")
+    return path, every
+
+
+def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoint_every: int = 0,
+          **params) -> Model:
     """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
 
     Parameters (all keyword; see README "API at a glance" for the full list and defaults):
@@ -440,17 +519,52 @@ def train(X, *, progress: bool = True, callback=None, **params) -> Model:
     dtype="float32" | "float64", seed. progress shows a tqdm bar when tqdm is installed;
     callback(model, history) is called after each chunk of iterations. Ctrl-C stops
     training and returns the model trained so far.
+
+    checkpoint (a file path) with checkpoint_every=N writes the model, optimizer, replay
+    buffer and random state there atomically every N iterations, at the end and on Ctrl-C;
+    `anila.resume(checkpoint, X)` continues such a run, bit-identically to an uninterrupted
+    one. With checkpoint alone, it is written at the end only.
     """
     p = _config.resolve(params)
     progress = check_bool("progress", progress)
+    path, every = _check_checkpoint(checkpoint, checkpoint_every)
+    if path is not None and not every:
+        every = max(p["iterations"], 1)
     X, image_shape = _data_and_shape(X, p)
     box = _config.clamp_box(p["clamp"], X)
     p["_clamp_box"] = box
     h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], image_shape=image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
+    if path is not None:
+        model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
+                          "data_sha256": _fingerprint(X)}
     model._set_data(X)
     model._run(p["iterations"], progress, callback)
+    return model
+
+
+def resume(path, X, *, iterations: int | None = None, progress: bool = True, callback=None) -> Model:
+    """Continue a run that `train(..., checkpoint=path, checkpoint_every=N)` checkpointed:
+    load it, check that X is the data it was trained on (checkpoints hold the model,
+    optimizer, buffer and random state, not the data), and train up to the run's total
+    iterations (or `iterations` in total when given), checkpointing as before. The result is
+    bit-identical to the uninterrupted run with the same seed."""
+    model = load(path)
+    info = model.run_info
+    if info is None or model.params is None:
+        model.close()
+        raise ValueError(f"{os.fspath(path)!r} is not a checkpoint of anila.train(checkpoint=..., "
+                         "checkpoint_every=...); continue a saved model with Model.fit_more")
+    Xp, _ = _data_and_shape(X, dict(model.params))
+    if _fingerprint(Xp) != info["data_sha256"]:
+        model.close()
+        raise ValueError(f"X is not the data the checkpoint {os.fspath(path)!r} was trained on "
+                         f"(shape {Xp.shape}, or different values); resume needs the same X")
+    target = info["iterations"] if iterations is None else check_int("iterations", iterations, 0)
+    info["checkpoint"] = os.path.abspath(os.fspath(path))
+    model._set_data(Xp)
+    model._run(max(0, target - model.iteration), check_bool("progress", progress), callback)
     return model
 
 
