@@ -11,7 +11,7 @@ SOURCES := $(shell find anila capi python/anila -name '*.go' -o -name '*.py' -o 
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: setup system-deps demo test test-go test-python bench clean
+.PHONY: setup system-deps demo demo-images test test-go test-python bench clean
 
 ## system-deps: install the Debian packages anila builds and tests with (root or sudo)
 system-deps:
@@ -35,6 +35,12 @@ setup: system-deps $(VENV)/.installed
 ## demo: train AniLA and SGLD on rings; writes demo-out/rings.png and prints metrics
 demo: setup
 	$(VPY) examples/demo_rings.py --out demo-out
+
+## demo-images: train AniLA and SGLD ConvNets on Fashion-MNIST (MINUTES each, default 4);
+## writes demo-out/fashion-samples.png and demo-out/fashion-history.png
+MINUTES ?= 4
+demo-images: setup
+	$(VPY) examples/demo_images.py --out demo-out --minutes $(MINUTES)
 
 ## test: every Go and Python test
 test: setup test-go test-python

@@ -38,6 +38,15 @@ def mlp_case(dtype, sampler, batch=256, hidden=(128, 128), steps=100):
     return X, m, m.to_torch()
 
 
+def conv_case(sampler, batch=64, nf=32, steps=60):
+    """The image configuration of issue 4: Fashion-MNIST (the first 10,000 training images),
+    the paper's ConvNet with n_f = 32, batch 64, K = 60, float32, the image defaults."""
+    X = anila.datasets.fashion_mnist("train")[:10_000]
+    m = anila.train(X, energy="convnet", nf=nf, sampler=sampler, steps=steps, batch_size=batch,
+                    iterations=0, seed=0, progress=False)
+    return X.reshape(len(X), -1), m, m.to_torch()
+
+
 def anila_steps(m, z0, k):
     t = time.perf_counter()
     m.sample(z0.shape[0], steps=k, init=z0, seed=1)
@@ -94,6 +103,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer steps and iterations (smoke test)")
+    ap.add_argument("--only", choices=("mlp", "conv"), help="run one model's configurations only")
     args = ap.parse_args()
     import torch
 
@@ -102,7 +112,19 @@ def main():
     for threads in (1, 2):
         anila.set_num_threads(threads)
         torch_threads(threads)
-        for dtype in ("float32", "float64"):
+        for sampler in ("sgld", "anila") if args.only != "mlp" else ():
+            X, m, mod = conv_case(sampler)
+            cfg = at.sampler_kwargs(m.params)
+            z0 = np.random.default_rng(0).uniform(-1, 1, size=(64, X.shape[1])).astype(np.float32)
+            k = 5 if args.quick else 20
+            a, t = measure(args.reps, lambda: anila_steps(m, z0, k), lambda: torch_steps(mod, z0, k, cfg))
+            rows.append(dict(model="convnet nf=32 1x28x28", what="langevin step", batch=64, threads=threads,
+                             dtype="float32", sampler=sampler, anila=summary(a), torch=summary(t)))
+            a, t = measure(args.reps, lambda: anila_iters(m, X, 1), lambda: torch_iters(mod, X, 1, m.params, cfg))
+            rows.append(dict(model="convnet nf=32 1x28x28", what="train iteration (K=60)", batch=64, threads=threads,
+                             dtype="float32", sampler=sampler, anila=summary(a), torch=summary(t)))
+            m.close()
+        for dtype in ("float32", "float64") if args.only != "conv" else ():
             for sampler in ("sgld", "anila"):
                 X, m, mod = mlp_case(dtype, sampler)
                 cfg = at.sampler_kwargs(m.params)

@@ -38,11 +38,13 @@ def get_num_threads() -> int:
     return int(_capi.Threads())
 
 
-def model_defaults() -> dict:
-    """The defaults of every parameter of `train` and `EBM`."""
+def model_defaults(energy: str = "mlp") -> dict:
+    """The defaults of every parameter of `train` and `EBM` for an energy kind ("mlp", or the
+    image energies "convnet" and "vanilla", whose defaults differ); step_size and threshold
+    None mean per-sampler values."""
     from . import _config
 
-    return dict(_config.DEFAULTS)
+    return _config.defaults_for(_config.check_choice("energy", energy, _config.ENERGIES))
 
 
 def blas() -> str:

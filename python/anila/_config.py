@@ -55,12 +55,47 @@ DEFAULTS = dict(
 )
 
 
+#: Defaults that replace DEFAULTS' for the image energies ("convnet", "vanilla"), from the
+#: Fashion-MNIST pilots in DESIGN.md: large steps with little noise (η = 1, ε = 0.01), the
+#: samples clamped to the data's range, a small energy penalty, data noise, a slow optimizer.
+IMAGE_DEFAULTS = dict(
+    noise_scale=0.01,
+    clamp="data",
+    steps=20,
+    batch_size=64,
+    lr=3e-4,
+    betas=(0.5, 0.999),
+    l2=0.01,
+    data_noise=0.03,
+    anisotropy="pixel",
+    iterations=1000,
+    data_init=False,
+)
+
+#: Step sizes η and AniLA's threshold b for the image energies when not given.
+IMAGE_STEP_SIZE = {"sgld": 1.0, "anila": 1.0}
+IMAGE_THRESHOLD = 0.01
+
+
+def defaults_for(energy: str) -> dict:
+    """The defaults of every training parameter for an energy kind ("mlp", "convnet",
+    "vanilla"); step_size and threshold None mean the per-sampler values
+    (DEFAULT_STEP_SIZE / IMAGE_STEP_SIZE, DEFAULT_THRESHOLD / IMAGE_THRESHOLD)."""
+    d = dict(DEFAULTS, energy=energy)
+    if energy in ("convnet", "vanilla"):
+        d.update(IMAGE_DEFAULTS)
+    return d
+
+
 def resolve(params: dict) -> dict:
-    """Validate training parameters (unknown names raise TypeError) and fill defaults."""
+    """Validate training parameters (unknown names raise TypeError) and fill the defaults of
+    the energy kind (`defaults_for`)."""
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise TypeError(f"unknown parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
-    p = dict(DEFAULTS)
+    energy = check_choice("energy", params.get("energy", DEFAULTS["energy"]), ENERGIES)
+    image = energy in ("convnet", "vanilla")
+    p = defaults_for(energy)
     p.update(params)
     p["energy"] = check_choice("energy", p["energy"], ENERGIES)
     hidden = p["hidden"]
@@ -74,10 +109,10 @@ def resolve(params: dict) -> dict:
     p["adjusted"] = check_bool("adjusted", p["adjusted"])
     p["steps"] = check_int("steps", p["steps"], 1, 1_000_000)
     if p["step_size"] is None:
-        p["step_size"] = DEFAULT_STEP_SIZE[p["sampler"]]
+        p["step_size"] = (IMAGE_STEP_SIZE if image else DEFAULT_STEP_SIZE)[p["sampler"]]
     p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
     if p["threshold"] is None:
-        p["threshold"] = DEFAULT_THRESHOLD
+        p["threshold"] = IMAGE_THRESHOLD if image else DEFAULT_THRESHOLD
     p["threshold"] = check_float("threshold", p["threshold"], 0, lo_open=True)
     p["noise_scale"] = check_float("noise_scale", p["noise_scale"], 0)
     if p["adjusted"] and p["noise_scale"] == 0:
@@ -85,9 +120,9 @@ def resolve(params: dict) -> dict:
     p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], ANISOTROPY)
     p["channels"] = check_int("channels", p["channels"], 1, 4096)
     clamp = p["clamp"]
-    if clamp is not None and clamp != "auto":
+    if clamp is not None and clamp not in ("auto", "data"):
         if isinstance(clamp, str) or not hasattr(clamp, "__len__") or len(clamp) != 2:
-            raise TypeError(f"clamp must be 'auto', None or a pair (lo, hi), got {clamp!r}")
+            raise TypeError(f"clamp must be 'auto', 'data', None or a pair (lo, hi), got {clamp!r}")
         lo, hi = check_float("clamp[0]", clamp[0]), check_float("clamp[1]", clamp[1])
         if not lo < hi:
             raise ValueError(f"clamp must have lo < hi, got {clamp!r}")
@@ -128,9 +163,13 @@ def check_dtype(value) -> str:
 
 
 def clamp_box(clamp, X) -> tuple[float, float]:
-    """The clamp box: 'auto' widens the data's range by 20% of its width on each side."""
+    """The clamp box: 'data' is the data's range, 'auto' widens it by 20% of its width on
+    each side, None is no clamp."""
     if clamp is None:
         return 0.0, 0.0
+    if clamp == "data":
+        lo, hi = float(X.min()), float(X.max())
+        return (lo, hi) if lo < hi else (lo - 1e-6, hi + 1e-6)
     if clamp == "auto":
         lo, hi = float(X.min()), float(X.max())
         w = max(hi - lo, 1e-6)

@@ -95,9 +95,12 @@ class Model:
         m = self._meta()
         c = m["config"]
         method = "anila" if c["Sampler"]["Method"] == 1 else "sgld"
-        return (f"<anila.Model {m['arch']['kind']} {m['arch']['in']}-"
-                f"{'-'.join(str(h) for h in m['arch']['hidden'])}-1 {m['dtype']}, sampler={method}, "
-                f"iteration={m['iteration']}>")
+        a = m["arch"]
+        if self.image_shape is not None:
+            net = f"{a['kind']} nf={a['nf']} on {'x'.join(str(v) for v in self.image_shape)}"
+        else:
+            net = f"{a['kind']} {a['in']}-{'-'.join(str(h) for h in a['hidden'] or [])}-1"
+        return f"<anila.Model {net} {m['dtype']}, sampler={method}, iteration={m['iteration']}>"
 
     def _points(self, X, name="X", allow_empty=False):
         """X as (n, dim) points of the model's dtype; image models also take (n, C, H, W)
@@ -193,18 +196,22 @@ class Model:
     def _set_data(self, X: np.ndarray) -> None:
         cfunc("anila_set_data", self._handle(), ptr(X), X.shape[0], X.shape[1])
 
-    def fit_more(self, X, iterations: int, progress: bool = True, callback=None) -> "Model":
-        """Continue training on X for `iterations` more iterations; returns self."""
+    def fit_more(self, X, iterations: int, progress: bool = True, callback=None,
+                 max_seconds: float | None = None) -> "Model":
+        """Continue training on X for `iterations` more iterations (or until max_seconds of
+        wall time have passed); returns self."""
         X = self._points(X)
         iterations = check_int("iterations", iterations, 0)
         self._set_data(X)
-        self._run(iterations, progress, callback)
+        self._run(iterations, progress, callback, _check_seconds(max_seconds))
         return self
 
-    def _run(self, iterations: int, progress: bool, callback) -> None:
-        """Train for `iterations` in chunks; with `run_info` set, write a checkpoint every
-        `checkpoint_every` iterations, at the end and when Ctrl-C stops the run."""
+    def _run(self, iterations: int, progress: bool, callback, max_seconds=None) -> None:
+        """Train for `iterations` in chunks (stopping early after max_seconds); with
+        `run_info` set, write a checkpoint every `checkpoint_every` iterations, at the end
+        and when Ctrl-C stops the run."""
         h = self._handle()
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         info = self.run_info
         every = int(info["checkpoint_every"]) if info else 0
         it = self.iteration
@@ -220,7 +227,7 @@ class Model:
                 done, it = done + k, it + k
                 if every and k and it % every == 0:
                     self.save(info["checkpoint"])
-                if k < m:
+                if k < m or (deadline is not None and time.perf_counter() >= deadline):
                     break
             postfix = None
             if done:
@@ -506,8 +513,15 @@ def _check_checkpoint(checkpoint, checkpoint_every):
     return path, every
 
 
+def _check_seconds(max_seconds):
+    """None, or a positive number of seconds."""
+    if max_seconds is None:
+        return None
+    return check_float("max_seconds", max_seconds, 0, lo_open=True)
+
+
 def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoint_every: int = 0,
-          **params) -> Model:
+          max_seconds: float | None = None, **params) -> Model:
     """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
 
     Parameters (all keyword; see README "API at a glance" for the full list and defaults):
@@ -515,7 +529,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     adjusted=False, steps=K, step_size=η, threshold=b, noise_scale=ε,
     anisotropy="coordinate" | "pixel" | "chain", init="buffer" | "noise" | "data",
     buffer_size, reinit, iterations, batch_size, lr, optimizer="adam" | "sgd", betas,
-    momentum, l2, data_noise, grad_clip, clamp="auto" | None | (lo, hi),
+    momentum, l2, data_noise, grad_clip, clamp="auto" | "data" | None | (lo, hi),
     dtype="float32" | "float64", seed. progress shows a tqdm bar when tqdm is installed;
     callback(model, history) is called after each chunk of iterations. Ctrl-C stops
     training and returns the model trained so far.
@@ -523,11 +537,14 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     checkpoint (a file path) with checkpoint_every=N writes the model, optimizer, replay
     buffer and random state there atomically every N iterations, at the end and on Ctrl-C;
     `anila.resume(checkpoint, X)` continues such a run, bit-identically to an uninterrupted
-    one. With checkpoint alone, it is written at the end only.
+    one. With checkpoint alone, it is written at the end only. max_seconds stops training
+    (after a whole iteration) once that much wall time has passed; `model.iteration` tells how
+    far it got.
     """
     p = _config.resolve(params)
     progress = check_bool("progress", progress)
     path, every = _check_checkpoint(checkpoint, checkpoint_every)
+    max_seconds = _check_seconds(max_seconds)
     if path is not None and not every:
         every = max(p["iterations"], 1)
     X, image_shape = _data_and_shape(X, p)
@@ -540,7 +557,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
         model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
                           "data_sha256": _fingerprint(X)}
     model._set_data(X)
-    model._run(p["iterations"], progress, callback)
+    model._run(p["iterations"], progress, callback, max_seconds)
     return model
 
 
@@ -576,14 +593,23 @@ def load(path) -> Model:
     return Model(gocall(capi.Load, path))
 
 
-def new_model(dim: int, **params) -> Model:
-    """An untrained model for data of dimension dim, its parameters drawn from `seed`; the
-    same parameters as `train` (iterations is ignored). Without data, clamp='auto' means no
-    clamp and chains started from noise use the box [-1, 1]."""
-    dim = check_int("dim", dim, 1, 1 << 24)
+def new_model(dim, **params) -> Model:
+    """An untrained model for data of dimension dim (for the image energies, dim is the
+    image shape (C, H, W)), its parameters drawn from `seed`; the same parameters as `train`
+    (iterations is ignored). Without data, clamp='auto' or 'data' means no clamp and chains
+    started from noise use the box [-1, 1]."""
     p = _config.resolve(params)
-    box = (0.0, 0.0) if p["clamp"] in (None, "auto") else p["clamp"]
+    image_shape = None
+    if p["energy"] != "mlp":
+        if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__len__") or len(dim) != 3:
+            raise ValueError(f"dim must be the image shape (C, H, W) for energy={p['energy']!r}, got {dim!r}")
+        image_shape = tuple(check_int(f"dim[{i}]", v, 1, 1 << 14) for i, v in enumerate(dim))
+        p["channels"] = image_shape[0]
+        dim = int(np.prod(image_shape))
+    dim = check_int("dim", dim, 1, 1 << 24)
+    box = (0.0, 0.0) if p["clamp"] in (None, "auto", "data") else p["clamp"]
     p["_clamp_box"] = box
     noise_box = box if box[0] < box[1] else (-1.0, 1.0)
-    h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box), _config.sampler_options(p, box))
+    h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box, image_shape),
+               _config.sampler_options(p, box))
     return Model(h, p)

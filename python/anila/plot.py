@@ -70,16 +70,67 @@ def landscape(model, lim, ax=None, title=None, resolution=200):
     return ax
 
 
-def history(model_or_history, fields=("gap", "grad_norm", "gamma_mean"), path=None):
-    """Line plots of training history fields over iterations; saved to path if given."""
+#: What each history field is, for plot titles.
+HISTORY_TITLES = {
+    "gap": "energy gap f(data) − f(samples)",
+    "f_data": "mean f(data)",
+    "f_sample": "mean f(samples)",
+    "grad_norm": "parameter-gradient norm",
+    "gamma_mean": "mean step size γ",
+    "gamma_min": "smallest step size γ",
+    "gamma_max": "largest step size γ",
+    "clipped": "fraction of coordinates clipped by b",
+    "sample_grad_norm": "‖∇x f‖ at the samples",
+    "accept": "acceptance rate",
+    "seconds": "seconds per iteration",
+}
+
+
+def _smooth(y: np.ndarray, window: int) -> np.ndarray:
+    """Moving average over `window` points (NaNs ignored), same length as y."""
+    if window <= 1 or len(y) < 2:
+        return y
+    ok = np.isfinite(y)
+    k = np.ones(window)
+    num = np.convolve(np.where(ok, y, 0.0), k, mode="same")
+    den = np.convolve(ok.astype(float), k, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den
+
+
+def history(runs, fields=("gap", "grad_norm", "gamma_mean"), path=None, smooth: int | None = None):
+    """Training curves over iterations, one panel per history field (see HISTORY_TITLES).
+
+    runs: a Model, a history dict, or a dict {label: Model or history} to overlay several
+    runs (e.g. {"AniLA": m1, "SGLD": m2}). Curves are moving averages over `smooth`
+    iterations (default: 1/50 of the run) over the raw values drawn faintly. Saved to path
+    if given; returns the figure."""
     plt = _plt()
-    h = model_or_history if isinstance(model_or_history, dict) else model_or_history.history
-    fig, axes = plt.subplots(1, len(fields), figsize=(4 * len(fields), 3))
+    if isinstance(runs, dict) and "iteration" not in runs:
+        items = list(runs.items())
+    else:
+        items = [(None, runs)]
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.2 * len(fields), 3.2))
     axes = np.atleast_1d(axes)
+    for i, (label, run) in enumerate(items):
+        h = run if isinstance(run, dict) else run.history
+        it = np.asarray(h["iteration"])
+        for ax, name in zip(axes, fields):
+            if name not in h:
+                raise ValueError(f"unknown history field {name!r}; fields: {sorted(h)}")
+            y = np.asarray(h[name], dtype=float)
+            w = smooth if smooth is not None else max(1, len(y) // 50)
+            color = f"C{i}"
+            if w > 1:
+                ax.plot(it, y, lw=0.5, alpha=0.25, color=color)
+            ax.plot(it, _smooth(y, w), lw=1.2, color=color, label=label)
     for ax, name in zip(axes, fields):
-        ax.plot(h["iteration"], h[name], lw=0.8)
-        ax.set_title(name)
+        ax.set_title(HISTORY_TITLES.get(name, name), fontsize=10)
         ax.set_xlabel("iteration")
+        if name in ("grad_norm", "gamma_mean", "gamma_min", "gamma_max", "sample_grad_norm"):
+            ax.set_yscale("log")
+    if len(items) > 1:
+        axes[0].legend(fontsize=8)
     fig.tight_layout()
     if path:
         fig.savefig(path, dpi=110)

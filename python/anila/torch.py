@@ -1,5 +1,8 @@
-"""The PyTorch reference: anila's nets as `torch.nn.Module`s, weights moved both ways, and the
-SGLD/AniLA steps and one training iteration written in plain PyTorch.
+"""The PyTorch reference: anila's nets (the MLP and the conv energies "convnet" and "vanilla")
+as `torch.nn.Module`s, weights moved both ways (MLPs) or into torch (all kinds), and the
+SGLD/AniLA steps and one training iteration written in plain PyTorch. The conv modules take
+flat rows (n, C·H·W) like anila's core, so the functions below work on flat (n, d) tensors for
+every kind.
 
 torch is imported lazily: anila itself never needs it. Everything here mirrors the Go core
 operation by operation, so that tests can check that anila computes exactly what a PyTorch
@@ -39,10 +42,15 @@ def _activation(torch, name: str, slope: float):
 
 def module_for(arch: dict, dtype="float32"):
     """A torch.nn.Module computing f(x) (shape (n,)) for an anila architecture dict, e.g.
-    model.arch: {"kind": "mlp", "in": 2, "hidden": [128, 128], "activation": "silu"}."""
+    model.arch: {"kind": "mlp", "in": 2, "hidden": [128, 128], "activation": "silu"}, or for
+    the conv kinds {"kind": "convnet" | "vanilla", "channels": C, "height": H, "width": W,
+    "nf": n_f, "slope": s, ...}. Its parameters() come in anila's flat order."""
     torch = _torch()
-    if arch.get("kind") != "mlp":
-        raise ValueError(f"no PyTorch equivalent for energy kind {arch.get('kind')!r}")
+    kind = arch.get("kind")
+    if kind in ("convnet", "vanilla"):
+        return _conv_module(torch, arch).to(_dtype(torch, dtype))
+    if kind != "mlp":
+        raise ValueError(f"no PyTorch equivalent for energy kind {kind!r}")
     layers, width = [], int(arch["in"])
     for h in arch["hidden"]:
         layers += [torch.nn.Linear(width, int(h)), _activation(torch, arch["activation"], float(arch.get("slope", 0.05)))]
@@ -56,6 +64,57 @@ def module_for(arch: dict, dtype="float32"):
             return super().forward(x).squeeze(-1)
 
     return EnergyMLP(*layers).to(_dtype(torch, dtype))
+
+
+def _conv_out(size: int, k: int, stride: int, pad: int) -> int:
+    """A convolution's output size along one axis, as torch.nn.Conv2d (and anila) compute it."""
+    return (size + 2 * pad - k) // stride + 1 if size + 2 * pad >= k else 0
+
+
+def _conv_module(torch, arch: dict):
+    """The conv energies of anila/nn/arch.go (buildConv), layer for layer: "convnet" is
+    Conv(C→n_f, k3 s1 p1) then three Conv(k3 s2 p1) to 2n_f, 4n_f, 8n_f, LeakyReLU(slope) after
+    each, then Linear(8n_f·h·w → 1) on the NCHW-flattened map; "vanilla" is the same with the
+    three stride-2 convolutions of kernel 4 and, instead of the Linear layer, a Conv(8n_f → 1)
+    whose kernel covers the remaining (square) map, without padding."""
+    nn = torch.nn
+    kind = arch["kind"]
+    c, h, w, nf = (int(arch.get(k) or 0) for k in ("channels", "height", "width", "nf"))
+    if min(c, h, w, nf) < 1:
+        raise ValueError(f"{kind} needs channels, height, width and nf >= 1, got {c}, {h}, {w}, {nf}")
+    if "in" in arch and int(arch["in"]) != c * h * w:
+        raise ValueError(f"{kind} input size {arch['in']} is not channels·height·width = {c * h * w}")
+    slope = float(arch.get("slope", 0.05))
+    image_shape = (c, h, w)
+    k = 4 if kind == "vanilla" else 3
+    layers = []
+    for out, kk, stride, pad in ((nf, 3, 1, 1), (2 * nf, k, 2, 1), (4 * nf, k, 2, 1), (8 * nf, k, 2, 1)):
+        oh, ow = _conv_out(h, kk, stride, pad), _conv_out(w, kk, stride, pad)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"{kind} on {image_shape[1]}x{image_shape[2]} images: a {kk}x{kk} stride-{stride} "
+                             f"convolution leaves no output")
+        layers += [nn.Conv2d(c, out, kk, stride=stride, padding=pad), nn.LeakyReLU(slope)]
+        c, h, w = out, oh, ow
+    if kind == "vanilla":
+        if h != w:
+            raise ValueError(f"vanilla needs square images, got {image_shape[1]}x{image_shape[2]}")
+        layers += [nn.Conv2d(c, 1, min(h, w), stride=1, padding=0), nn.Flatten()]
+    else:
+        layers += [nn.Flatten(), nn.Linear(c * h * w, 1)]
+
+    class EnergyConvNet(nn.Sequential):
+        """anila's conv energy ("convnet" or "vanilla"): takes images (n, C, H, W) or, like
+        anila's core, flat rows (n, C·H·W) in NCHW order, and returns f(x) of shape (n,)."""
+
+        def forward(self, x):  # noqa: D102
+            if x.dim() == 2:
+                x = x.reshape(x.shape[0], *self.image_shape)
+            return super().forward(x).reshape(x.shape[0])
+
+    module = EnergyConvNet(*layers)
+    module.image_shape = image_shape
+    module.kind = kind
+    return module
 
 
 def to_torch(model):
@@ -80,8 +139,15 @@ def flat_parameters(module) -> np.ndarray:
 
 
 def _arch_of(module) -> dict:
+    """The MLP architecture (in, hidden, activation, slope) of a torch Sequential."""
     torch = _torch()
+    if not isinstance(module, torch.nn.Sequential):
+        raise ValueError(f"from_torch needs a torch.nn.Sequential MLP, got {type(module).__name__}")
     layers = list(module)
+    if any(isinstance(m, (torch.nn.Conv2d, torch.nn.Flatten)) for m in layers):
+        raise ValueError("from_torch converts MLPs only; for a conv energy build the model with "
+                         "anila.train(images, energy='convnet'|'vanilla', ...) and copy the weights with "
+                         "model.set_parameters(anila.torch.flat_parameters(module))")
     linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
     acts = [m for m in layers if not isinstance(m, torch.nn.Linear)]
     if not linears or linears[-1].out_features != 1:

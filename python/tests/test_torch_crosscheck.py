@@ -1,7 +1,8 @@
 """anila against the PyTorch reference (anila.torch): same nets, same weights, same noise.
 
 float64: energies to 1e-12 relative, gradients to 1e-10, steps and 50-step chains to 1e-10,
-one training iteration's parameters to 1e-10. float32: float32 tolerances.
+one training iteration's parameters to 1e-10. float32: float32 tolerances. The MLPs, and the
+conv energies ("convnet", "vanilla") on small images.
 """
 
 import numpy as np
@@ -145,3 +146,152 @@ def test_training_iteration_with_grad_clip():
     assert relmax(mc.parameters(), at.flat_parameters(mod)) < 1e-10
     m2.train_step(batch, z0, xi)  # unclipped differs
     assert relmax(m2.parameters(), mc.parameters()) > 1e-6
+
+
+# --- the conv energies ("convnet", "vanilla") ----------------------------------------------
+# Image shapes chosen so that every layer shape is exercised: non-square maps and a Linear head
+# over a 2×1 map (convnet 3×10×6), odd maps floored by the stride-2 4×4 convolutions and a
+# final convolution with a 2×2 kernel (vanilla 3×18×18), and the 1×1 end maps of 8×8 images.
+CONV_SHAPES = [("convnet", (1, 8, 8)), ("convnet", (3, 10, 6)), ("vanilla", (1, 8, 8)), ("vanilla", (3, 18, 18))]
+CONV_IDS = [f"{k}-{'x'.join(map(str, s))}" for k, s in CONV_SHAPES]
+#: AniLA's threshold b per net, near the top of its random weights' |∇x f|: some coordinates
+#: are clipped, and the adjusted chains still accept often.
+CONV_THRESHOLD = {CONV_IDS[0]: 0.2, CONV_IDS[1]: 0.5, CONV_IDS[2]: 0.5, CONV_IDS[3]: 1.0}
+CONV_SAMPLERS = [
+    dict(sampler="sgld", anisotropy="coordinate", adjusted=False),
+    dict(sampler="sgld", anisotropy="coordinate", adjusted=True),
+    dict(sampler="anila", anisotropy="coordinate", adjusted=False),
+    dict(sampler="anila", anisotropy="coordinate", adjusted=True),
+    dict(sampler="anila", anisotropy="pixel", adjusted=False),
+    dict(sampler="anila", anisotropy="pixel", adjusted=True),
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One torch thread: these nets are tiny, and torch's idle threads spinning against the Go
+    core's workers on a small machine can slow the tests down tenfold."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def make_conv(kind, shape, dtype="float64", nf=2, seed=0, defaults=False, **kw):
+    """An untrained conv model on images of `shape` (C, H, W), with random weights. Every
+    sampler and optimizer setting is pinned (the image energies have their own defaults)
+    unless `defaults`, which keeps the energy's defaults but for the sizes and kw."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(8, *shape))
+    params = dict(energy=kind, nf=nf, slope=0.1, iterations=0, dtype=dtype, seed=seed, steps=3, batch_size=4,
+                  buffer_size=8, progress=False)
+    if not defaults:
+        params.update(sampler="anila", adjusted=False, step_size=0.05, noise_scale=1.0, anisotropy="coordinate",
+                      threshold=CONV_THRESHOLD[f"{kind}-{'x'.join(map(str, shape))}"], clamp=None,
+                      optimizer="adam", lr=1e-2, betas=(0.9, 0.999), momentum=0.0, l2=0.1, data_noise=0.0,
+                      grad_clip=0.0)
+    params.update(kw)
+    m = anila.train(X, **params)
+    m.set_parameters(rng.normal(scale=0.3, size=m.parameters().size))
+    return m
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind,shape", CONV_SHAPES, ids=CONV_IDS)
+def test_conv_energy_and_gradients(kind, shape, dtype):
+    m = make_conv(kind, shape, dtype)
+    assert m.image_shape == shape and m.arch["kind"] == kind
+    mod = m.to_torch()
+    assert mod.image_shape == shape
+    np.testing.assert_array_equal(at.flat_parameters(mod), m.parameters())
+    X = np.random.default_rng(1).uniform(-1, 1, size=(6, *shape)).astype(dtype)
+    Xf = torch.from_numpy(X.reshape(6, -1))
+    f_t, g_t = at.energy_and_grad(mod, Xf)
+    # the module takes images as well as flat rows
+    np.testing.assert_array_equal(mod(torch.from_numpy(X)).detach().numpy(), f_t.numpy())
+    g_a = m.energy_grad(X)
+    assert g_a.shape == X.shape
+    assert relmax(m.energy(X), f_t.numpy()) < TOL[dtype]["f"]
+    assert relmax(m.energy(X.reshape(6, -1)), f_t.numpy()) < TOL[dtype]["f"]
+    assert relmax(g_a.reshape(6, -1), g_t.numpy()) < TOL[dtype]["g"]
+    w = np.random.default_rng(2).normal(size=6).astype(dtype)
+    mod.zero_grad()
+    (mod(Xf) * torch.from_numpy(w)).sum().backward()
+    gp_t = np.concatenate([p.grad.numpy().ravel() for p in mod.parameters()])
+    assert relmax(m.param_grad(X, w), gp_t) < TOL[dtype]["g"]
+
+
+def test_conv_module_layers():
+    """The PyTorch mirror of anila/nn/arch.go's buildConv, layer by layer."""
+    nn = torch.nn
+    a = make_conv("convnet", (3, 10, 6), nf=4).arch
+    mod = at.module_for(a, "float64")
+    convs = [m for m in mod if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in convs] == [
+        (3, 4, (3, 3), (1, 1), (1, 1)), (4, 8, (3, 3), (2, 2), (1, 1)),
+        (8, 16, (3, 3), (2, 2), (1, 1)), (16, 32, (3, 3), (2, 2), (1, 1))]
+    assert isinstance(mod[-1], nn.Linear) and (mod[-1].in_features, mod[-1].out_features) == (32 * 2 * 1, 1)
+    assert all(m.negative_slope == 0.1 for m in mod if isinstance(m, nn.LeakyReLU))
+    a = make_conv("vanilla", (3, 18, 18), nf=4).arch
+    mod = at.module_for(a, "float64")
+    convs = [m for m in mod if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in convs] == [
+        (3, 4, (3, 3), (1, 1), (1, 1)), (4, 8, (4, 4), (2, 2), (1, 1)), (8, 16, (4, 4), (2, 2), (1, 1)),
+        (16, 32, (4, 4), (2, 2), (1, 1)), (32, 1, (2, 2), (1, 1), (0, 0))]
+    assert sum(isinstance(m, nn.LeakyReLU) for m in mod) == 4
+    assert not any(isinstance(m, nn.Linear) for m in mod)
+    with pytest.raises(ValueError, match="square"):
+        at.module_for({**a, "width": 12, "in": 3 * 18 * 12})
+    with pytest.raises(ValueError, match="MLPs only"):
+        anila.torch.from_torch(mod)
+
+
+@pytest.mark.parametrize("s", CONV_SAMPLERS, ids=lambda s: f"{s['sampler']}-{s['anisotropy']}-{'adj' if s['adjusted'] else 'ula'}")
+@pytest.mark.parametrize("kind,shape", CONV_SHAPES, ids=CONV_IDS)
+def test_conv_chains_match(kind, shape, s):
+    m = make_conv(kind, shape, sampler=s["sampler"], anisotropy=s["anisotropy"], adjusted=s["adjusted"],
+                  step_size=0.2 if s["sampler"] == "sgld" else 0.05)
+    assert m.params["channels"] == shape[0]  # "pixel" takes the channel count from the images
+    mod = m.to_torch()
+    rng = np.random.default_rng(3)
+    n, steps, d = 5, 8, int(np.prod(shape))
+    z0 = rng.uniform(-1, 1, size=(n, *shape))
+    xi = rng.normal(size=(steps, n, d))
+    u = rng.uniform(size=(steps, n)) if s["adjusted"] else None
+    z_a, info = m.sample(n, steps=steps, init=z0, noise=xi, uniforms=u, return_info=True)
+    assert z_a.shape == (n, *shape)
+    z_t = at.run_chains(mod, torch.from_numpy(z0.reshape(n, d)), torch.from_numpy(xi),
+                        None if u is None else torch.from_numpy(u), **at.sampler_kwargs(m.params))
+    assert relmax(z_a.reshape(n, d), z_t.numpy()) < TOL["float64"]["chain"]
+    if s["sampler"] == "anila":
+        assert info["clipped"] > 0  # the threshold is active, so AniLA's γ varies
+    if s["adjusted"]:
+        assert 0 < info["accept"] < 1  # both branches of the Metropolis test were taken
+
+
+@pytest.mark.parametrize("s", [dict(sampler="sgld", anisotropy="coordinate"),
+                               dict(sampler="anila", anisotropy="pixel", optimizer="sgd", momentum=0.5),
+                               dict(sampler="anila", anisotropy="coordinate", clamp=(-1.2, 1.2), noise_scale=0.1),
+                               dict(defaults=True)],
+                         ids=["sgld-adam", "anila-pixel-sgd", "anila-clamp-adam", "image-defaults"])
+@pytest.mark.parametrize("kind,shape", [CONV_SHAPES[1], CONV_SHAPES[3]], ids=[CONV_IDS[1], CONV_IDS[3]])
+def test_conv_training_iteration_matches(kind, shape, s):
+    m = make_conv(kind, shape, **s)
+    mod = m.to_torch()
+    opt = at.optimizer_for(mod, m)
+    cfg = at.sampler_kwargs(m.params)
+    if "clamp" in s:
+        assert cfg["clamp"] == s["clamp"]
+    l2 = m.params["l2"]
+    rng = np.random.default_rng(4)
+    d = int(np.prod(shape))
+    for it in range(2):  # the second iteration uses Adam's moments / SGD's momentum
+        batch = rng.uniform(-1, 1, size=(4, *shape))
+        z0 = rng.uniform(-1, 1, size=(4, *shape))
+        xi = rng.normal(size=(3, 4, d))
+        z_a = m.train_step(batch, z0, xi)
+        assert z_a.shape == (4, *shape)
+        z_t = at.train_iteration(mod, opt, torch.from_numpy(batch.reshape(4, d)), torch.from_numpy(z0.reshape(4, d)),
+                                 torch.from_numpy(xi), l2=l2, grad_clip=m.params["grad_clip"], **cfg)
+        assert relmax(z_a.reshape(4, d), z_t.numpy()) < TOL["float64"]["chain"], it
+        assert relmax(m.parameters(), at.flat_parameters(mod)) < TOL["float64"]["params"], it
