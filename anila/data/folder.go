@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	_ "image/jpeg" // JPEG decoder
@@ -54,19 +55,37 @@ func ReadImageFolder(dir string, size int) (Images, error) {
 	return out, nil
 }
 
+// maxImagePixels bounds the width × height of one decoded image (a header may claim any
+// size; decoding it would allocate before failing).
+const maxImagePixels = 1 << 26
+
 func decodeFile(p string) (image.Image, error) {
-	f, err := os.Open(p)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	return decodeImage(b, p)
+}
+
+// decodeImage decodes a JPEG or PNG file's bytes, refusing empty images and images of more
+// than maxImagePixels pixels before decoding them; errors name the file.
+func decodeImage(b []byte, name string) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot decode image: %v", p, err)
+		return nil, fmt.Errorf("%s: cannot decode image: %v", name, err)
 	}
-	b := img.Bounds()
-	if b.Dx() < 1 || b.Dy() < 1 {
-		return nil, fmt.Errorf("%s: empty image", p)
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return nil, fmt.Errorf("%s: empty image (%dx%d)", name, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return nil, fmt.Errorf("%s: image of %dx%d pixels is larger than %d pixels", name, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot decode image: %v", name, err)
+	}
+	if r := img.Bounds(); r.Dx() < 1 || r.Dy() < 1 {
+		return nil, fmt.Errorf("%s: empty image", name)
 	}
 	return img, nil
 }

@@ -1,6 +1,9 @@
 package data
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -61,4 +64,51 @@ func TestReadImageFolder(t *testing.T) {
 	if _, err := ReadImageFolder(t.TempDir(), 10); err == nil {
 		t.Fatal("empty folder accepted")
 	}
+}
+
+// FuzzDecodeImage feeds arbitrary bytes through the image-folder path (decode, size guard,
+// resize and crop): it must return an error or size×size RGB planes, never panic or blow up
+// memory on a header that claims a huge image.
+func FuzzDecodeImage(f *testing.F) {
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 7, 5))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 37)
+	}
+	png.Encode(&buf, img)
+	f.Add(append([]byte(nil), buf.Bytes()...))
+	buf.Reset()
+	jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80})
+	f.Add(append([]byte(nil), buf.Bytes()...))
+	// a PNG header claiming 100000×100000 pixels
+	f.Add(pngHeader(100000, 100000))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := decodeImage(b, "fuzz.png")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.png") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if px := resizeCrop(img, 6); len(px) != 3*6*6 {
+			t.Fatalf("resizeCrop gave %d bytes, want %d", len(px), 3*6*6)
+		}
+	})
+}
+
+func TestHugeImageHeaderRefused(t *testing.T) {
+	b := pngHeader(100000, 100000)
+	if _, err := decodeImage(b, "huge.png"); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a 100000x100000 header: %v", err)
+	}
+}
+
+// pngHeader is the signature and IHDR chunk (with its CRC) of a w×h RGB PNG, and no data.
+func pngHeader(w, h uint32) []byte {
+	chunk := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	chunk = binary.BigEndian.AppendUint32(chunk, h)
+	chunk = append(chunk, 8, 2, 0, 0, 0)
+	b := append([]byte("\x89PNG\r\n\x1a\n"), 0, 0, 0, 13)
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
 }
