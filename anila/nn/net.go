@@ -6,17 +6,31 @@ import (
 	"strings"
 )
 
-// Net is a sequence of layers mapping InSize features to one scalar, f(x), per example.
-// It holds no parameters: they are passed in as one flat vector (see the package doc).
+// Net is a sequence of layers mapping InSize features to one scalar, f(x), per example (an
+// energy), or to OutSize scores (a classifier, NewClassifierNet). It holds no parameters:
+// they are passed in as one flat vector (see the package doc).
 type Net[T Float] struct {
 	Layers  []Layer[T]
 	offsets []int
 	nParams int
 	maxSize int
+	out     int
 }
 
 // NewNet checks that consecutive layer sizes match and that the last layer has one output.
 func NewNet[T Float](layers ...Layer[T]) (*Net[T], error) {
+	net, err := NewClassifierNet(layers...)
+	if err != nil {
+		return nil, err
+	}
+	if net.out != 1 {
+		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not %d", net.out)
+	}
+	return net, nil
+}
+
+// NewClassifierNet is NewNet for nets with any number of outputs per example (class scores).
+func NewClassifierNet[T Float](layers ...Layer[T]) (*Net[T], error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("nn: a net needs at least one layer")
 	}
@@ -33,11 +47,12 @@ func NewNet[T Float](layers ...Layer[T]) (*Net[T], error) {
 		net.maxSize = max(net.maxSize, l.InSize(), l.OutSize())
 	}
 	net.nParams = net.offsets[len(layers)]
-	if out := layers[len(layers)-1].OutSize(); out != 1 {
-		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not %d", out)
-	}
+	net.out = layers[len(layers)-1].OutSize()
 	return net, nil
 }
+
+// OutSize is the number of outputs per example: 1 for an energy.
+func (net *Net[T]) OutSize() int { return net.out }
 
 // InSize is the number of input features (the data dimension).
 func (net *Net[T]) InSize() int { return net.Layers[0].InSize() }
@@ -93,8 +108,8 @@ func (net *Net[T]) NewWorkspace(maxBatch int) *Workspace[T] {
 	return ws
 }
 
-// Forward evaluates f on the n rows of x (n×InSize) into out (n), keeping the activations
-// in ws for Backward. x must stay unchanged until Backward has run.
+// Forward evaluates f on the n rows of x (n×InSize) into out (n×OutSize), keeping the
+// activations in ws for Backward. x must stay unchanged until Backward has run.
 func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
 	if n > ws.Cap {
 		panic(fmt.Sprintf("nn: batch of %d examples in a workspace for %d", n, ws.Cap))
@@ -108,16 +123,22 @@ func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
 		}
 		l.Forward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n)
 	}
-	copy(out[:n], ws.acts[len(net.Layers)][:n])
+	copy(out[:n*net.out], ws.acts[len(net.Layers)][:n*net.out])
 }
 
-// Backward propagates dOut (n, the gradient of a loss with respect to each f(x_i)) through
+// Activation returns layer i's output of the last Forward (n×Layers[i].OutSize()): the
+// features a classifier's hidden layers compute. It is overwritten by the next Forward.
+func (net *Net[T]) Activation(ws *Workspace[T], i int) []T {
+	return ws.acts[i+1][:ws.n*net.Layers[i].OutSize()]
+}
+
+// Backward propagates dOut (n×OutSize, the gradient of a loss with respect to each output) through
 // the net of the last Forward: it writes ∇x into dx (n×InSize) when dx is not nil and adds
 // the parameter gradient into dp (NumParams) when dp is not nil.
 func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
 	n := ws.n
-	dy := ws.bufA[:n]
-	copy(dy, dOut[:n])
+	dy := ws.bufA[:n*net.out]
+	copy(dy, dOut[:n*net.out])
 	other := ws.bufB
 	for i := len(net.Layers) - 1; i >= 0; i-- {
 		l := net.Layers[i]

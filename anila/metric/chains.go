@@ -1,0 +1,127 @@
+package metric
+
+import (
+	"fmt"
+	"math"
+)
+
+// Chain diagnostics of one scalar quantity over several chains, as Stan computes them
+// (Vehtari, Gelman, Simpson, Carpenter and Bürkner 2021, without rank normalisation): draws is
+// chains × n, row-major, one chain per row. Each chain is split in halves, so that a chain
+// that drifts counts as two that disagree.
+
+// SplitRHat is the potential scale reduction factor R̂ of split chains: near 1 when the
+// chains agree, above 1.01 a sign that they have not mixed.
+func SplitRHat(draws []float64, chains, n int) (float64, error) {
+	s, err := split(draws, chains, n)
+	if err != nil {
+		return 0, err
+	}
+	w, b, _ := variances(s)
+	h := len(s[0])
+	varPlus := float64(h-1)/float64(h)*w + b/float64(h)
+	if w == 0 {
+		if b == 0 {
+			return 1, nil
+		}
+		return math.Inf(1), nil
+	}
+	return math.Sqrt(varPlus / w), nil
+}
+
+// ESS is the effective sample size of the split chains: the number of independent draws
+// that would estimate the mean as precisely, from the chains' autocorrelations summed by
+// Geyer's initial monotone sequence.
+func ESS(draws []float64, chains, n int) (float64, error) {
+	s, err := split(draws, chains, n)
+	if err != nil {
+		return 0, err
+	}
+	m, h := len(s), len(s[0])
+	w, b, means := variances(s)
+	varPlus := float64(h-1)/float64(h)*w + b/float64(h)
+	if varPlus == 0 {
+		return float64(m * h), nil
+	}
+	// autocovariance of each split chain at lag t, averaged over chains
+	acov := func(t int) float64 {
+		sum := 0.0
+		for c, x := range s {
+			mu, a := means[c], 0.0
+			for i := 0; i+t < h; i++ {
+				a += (x[i] - mu) * (x[i+t] - mu)
+			}
+			sum += a / float64(h)
+		}
+		return sum / float64(m)
+	}
+	rho := func(t int) float64 { return 1 - (w-acov(t))/varPlus }
+	// Geyer: sum pairs Γ_k = ρ_{2k} + ρ_{2k+1} while positive, made monotone
+	tau := -1.0
+	prev := math.Inf(1)
+	for k := 0; 2*k+1 < h; k++ {
+		g := rho(2*k) + rho(2*k+1)
+		if g <= 0 {
+			break
+		}
+		g = math.Min(g, prev)
+		prev = g
+		tau += 2 * g
+	}
+	tau = math.Max(tau, 1/math.Log10(float64(m*h)))
+	return float64(m*h) / tau, nil
+}
+
+func split(draws []float64, chains, n int) ([][]float64, error) {
+	if chains < 1 || n < 4 {
+		return nil, fmt.Errorf("metric: chain diagnostics need >= 1 chain of >= 4 draws, got %d of %d", chains, n)
+	}
+	if len(draws) < chains*n {
+		return nil, fmt.Errorf("metric: %d draws, want chains×n = %d", len(draws), chains*n)
+	}
+	h := n / 2
+	out := make([][]float64, 0, 2*chains)
+	for c := 0; c < chains; c++ {
+		x := draws[c*n : (c+1)*n]
+		out = append(out, x[:h], x[n-h:])
+	}
+	for _, x := range out {
+		for _, v := range x {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("metric: draws contain %v", v)
+			}
+		}
+	}
+	return out, nil
+}
+
+// variances returns the mean within-chain variance W, the between-chain variance B (times
+// the chain length, as in Gelman et al.) and the chain means.
+func variances(s [][]float64) (w, b float64, means []float64) {
+	m, h := len(s), len(s[0])
+	means = make([]float64, m)
+	grand := 0.0
+	for c, x := range s {
+		mu := 0.0
+		for _, v := range x {
+			mu += v
+		}
+		mu /= float64(h)
+		means[c] = mu
+		grand += mu
+		v := 0.0
+		for _, y := range x {
+			v += (y - mu) * (y - mu)
+		}
+		w += v / float64(h-1)
+	}
+	grand /= float64(m)
+	w /= float64(m)
+	if m > 1 {
+		for _, mu := range means {
+			b += (mu - grand) * (mu - grand)
+		}
+		b = b * float64(h) / float64(m-1)
+	}
+	return w, b, means
+}
