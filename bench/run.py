@@ -138,6 +138,11 @@ def main():
                 m.close()
     for r in rows:
         r["speedup"] = r["torch"]["median"] / r["anila"]["median"]
+    old_path = os.path.join(HERE, "results.json")
+    if args.only and os.path.exists(old_path):  # keep the other model's rows from the last run
+        with open(old_path) as f:
+            measured = {r["model"] for r in rows}
+            rows = [r for r in json.load(f)["rows"] if r["model"] not in measured] + rows
     # AniLA's overhead over SGLD, per configuration
     overhead = []
     for r in rows:

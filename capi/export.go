@@ -22,7 +22,8 @@ const (
 
 // exportNames lists the //export functions in the order of the table in table.c.
 var exportNames = []string{"anila_set_data", "anila_energy", "anila_params", "anila_history",
-	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad", "anila_images_copy"}
+	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad", "anila_images_copy",
+	"anila_sliced_wasserstein", "anila_chain_diagnostics"}
 
 func writeErr(buf *C.char, n C.longlong, msg string) {
 	if buf == nil || n <= 0 {
@@ -149,6 +150,38 @@ func anila_toy(name *C.char, n C.longlong, seed C.longlong, out *C.double, errbu
 			return err
 		}
 		copy(slice[float64](unsafe.Pointer(out), 2*int(n)), x)
+		return nil
+	})
+}
+
+//export anila_sliced_wasserstein
+func anila_sliced_wasserstein(x unsafe.Pointer, n C.longlong, y unsafe.Pointer, m C.longlong, d C.longlong, proj C.longlong, seed C.longlong, out *C.double, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		v, err := metric.SlicedWasserstein(slice[float64](x, int(n*d)), int(n), slice[float64](y, int(m*d)), int(m), int(d), int(proj), uint64(seed))
+		if err != nil {
+			return err
+		}
+		*out = C.double(v)
+		return nil
+	})
+}
+
+// anila_chain_diagnostics writes split R̂ and ESS of draws (chains × n) into out[0:2].
+//
+//export anila_chain_diagnostics
+func anila_chain_diagnostics(draws unsafe.Pointer, chains C.longlong, n C.longlong, out unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		x := slice[float64](draws, int(chains*n))
+		r, err := metric.SplitRHat(x, int(chains), int(n))
+		if err != nil {
+			return err
+		}
+		e, err := metric.ESS(x, int(chains), int(n))
+		if err != nil {
+			return err
+		}
+		o := slice[float64](out, 2)
+		o[0], o[1] = r, e
 		return nil
 	})
 }

@@ -15,6 +15,8 @@ static void *const anila_table[] = {
 	(void *)anila_train_step,
 	(void *)anila_param_grad,
 	(void *)anila_images_copy,
+	(void *)anila_sliced_wasserstein,
+	(void *)anila_chain_diagnostics,
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

@@ -26,6 +26,9 @@ def main() -> None:
     ap.add_argument("--out", default="demo-out", help="folder for the figures and checkpoints")
     ap.add_argument("--minutes", type=float, default=4.0, help="training time per sampler")
     ap.add_argument("--train-size", type=int, default=60_000, help="training images used")
+    ap.add_argument("--buffer", type=int, default=2000,
+                    help="replay buffer size (smaller than the default 10,000 so that a short run "
+                         "visits each buffered chain several times)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -35,7 +38,7 @@ def main() -> None:
     d = anila.model_defaults("convnet")
     print(f"anila {anila.__version__}, BLAS: {anila.blas()}, threads: {anila.get_num_threads()}")
     print(f"Fashion-MNIST: {len(X)} training images {X.shape[1:]}; ConvNet n_f={d['nf']}, "
-          f"K={d['steps']}, batch {d['batch_size']}; {args.minutes:g} min per sampler\n")
+          f"K={d['steps']}, batch {d['batch_size']}, buffer {args.buffer}; {args.minutes:g} min per sampler\n")
 
     models, fresh, rows = {}, {}, []
     held = test[:1000].reshape(1000, -1)
@@ -43,7 +46,7 @@ def main() -> None:
         label = "SGLD" if name == "sgld" else "AniLA"
         t0 = time.perf_counter()
         m = anila.train(X, energy="convnet", sampler=name, iterations=10**9, seed=args.seed,
-                        max_seconds=60 * args.minutes,
+                        max_seconds=60 * args.minutes, buffer_size=args.buffer,
                         checkpoint=os.path.join(args.out, f"fashion-{name}.anila"), checkpoint_every=100)
         secs = time.perf_counter() - t0
         models[label] = m

@@ -74,7 +74,7 @@ IMAGE_DEFAULTS = dict(
 
 #: Step sizes η and AniLA's threshold b for the image energies when not given.
 IMAGE_STEP_SIZE = {"sgld": 1.0, "anila": 1.0}
-IMAGE_THRESHOLD = 0.01
+IMAGE_THRESHOLD = 0.1
 
 
 def defaults_for(energy: str) -> dict:

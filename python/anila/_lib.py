@@ -41,6 +41,8 @@ _SIGNATURES = {
     "anila_train_step": (_c_ll, _vp, _vp, _vp, _c_ll, _vp, _c_ll, _vp),
     "anila_param_grad": (_c_ll, _vp, _c_ll, _c_ll, _vp, _vp),
     "anila_images_copy": (_c_ll, _vp, _c_ll, _vp),
+    "anila_sliced_wasserstein": (_vp, _c_ll, _vp, _c_ll, _c_ll, _c_ll, _c_ll, _vp),
+    "anila_chain_diagnostics": (_vp, _c_ll, _c_ll, _vp),
 }
 _ERRLEN = 2048
 

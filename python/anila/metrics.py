@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._lib import cfunc, ptr
-from ._validate import as_points, check_float
+from ._validate import as_points, check_float, check_int, check_seed
 
 #: The default RBF bandwidth of `mmd`: narrow, so that blurred toy samples are seen.
 DEFAULT_BANDWIDTH = 0.2
@@ -23,6 +23,53 @@ def mmd(X, Y, bandwidth: float | None = DEFAULT_BANDWIDTH) -> float:
     out = np.zeros(1)
     cfunc("anila_mmd", ptr(X), X.shape[0], ptr(Y), Y.shape[0], X.shape[1], sigma, ptr(out))
     return float(out[0])
+
+
+def sliced_wasserstein(X, Y, projections: int = 200, seed: int = 0) -> float:
+    """Sliced 2-Wasserstein distance between samples X (n, d) and Y (m, d): the root mean
+    over `projections` random directions (drawn from seed) of the squared 1-D Wasserstein-2
+    distance between the projected samples, computed exactly. In the data's units."""
+    X = as_points(X, "X", np.float64)
+    Y = as_points(Y, "Y", np.float64, dim=X.shape[1])
+    projections = check_int("projections", projections, 1, 1 << 20)
+    seed = check_seed(seed)
+    out = np.zeros(1)
+    cfunc("anila_sliced_wasserstein", ptr(X), X.shape[0], ptr(Y), Y.shape[0], X.shape[1], projections, seed, ptr(out))
+    return float(out[0])
+
+
+def _draws(draws) -> np.ndarray:
+    d = np.asarray(draws, dtype=np.float64)
+    if d.ndim == 1:
+        d = d[None]
+    if d.ndim != 2:
+        raise ValueError(f"draws must be (chains, n) or (n,), got shape {d.shape}")
+    if d.shape[1] < 4:
+        raise ValueError(f"draws need at least 4 per chain, got {d.shape[1]}")
+    if not np.isfinite(d).all():
+        raise ValueError("draws must be finite")
+    return np.ascontiguousarray(d)
+
+
+def chain_diagnostics(draws) -> dict:
+    """Split R̂ and effective sample size of one scalar over chains: draws (chains, n) or
+    (n,). R̂ near 1 (below 1.01) means the chains agree; ESS is the number of independent
+    draws that would estimate the mean as precisely (Stan's estimators, without rank
+    normalisation). Returns {"rhat": ..., "ess": ...}."""
+    d = _draws(draws)
+    out = np.zeros(2)
+    cfunc("anila_chain_diagnostics", ptr(d), d.shape[0], d.shape[1], ptr(out))
+    return {"rhat": float(out[0]), "ess": float(out[1])}
+
+
+def ess(draws) -> float:
+    """Effective sample size of draws (chains, n) or (n,); see `chain_diagnostics`."""
+    return chain_diagnostics(draws)["ess"]
+
+
+def split_rhat(draws) -> float:
+    """Split R̂ of draws (chains, n); see `chain_diagnostics`."""
+    return chain_diagnostics(draws)["rhat"]
 
 
 def log_normaliser(model, lim, resolution: int = 400) -> float:

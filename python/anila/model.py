@@ -227,7 +227,7 @@ class Model:
                 done, it = done + k, it + k
                 if every and k and it % every == 0:
                     self.save(info["checkpoint"])
-                if k < m or (deadline is not None and time.perf_counter() >= deadline):
+                if k < m:
                     break
             postfix = None
             if done:
@@ -238,7 +238,7 @@ class Model:
             return done, postfix
 
         try:
-            _in_chunks(iterations, "training", progress, chunk, 10_000)
+            _in_chunks(iterations, "training", progress, chunk, 10_000, deadline)
         except _Interrupted as stop:
             where = ""
             if every:
@@ -367,9 +367,10 @@ class _Interrupted(Exception):
         self.done = done
 
 
-def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int) -> None:
+def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int, deadline=None) -> None:
     """Do `total` units of work as run(k) -> (units done, progress-bar postfix or None),
-    in chunks sized to about CHUNK_SECONDS each so that Ctrl-C and the bar stay responsive.
+    in chunks sized to about CHUNK_SECONDS each so that Ctrl-C and the bar stay responsive,
+    stopping after the chunk that passes `deadline` (a time.perf_counter() value) if given.
     Ctrl-C raises _Interrupted with the units done."""
     pbar = bar(total, desc, progress)
     done, chunk = 0, 1
@@ -383,7 +384,7 @@ def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int) -> No
             pbar.update(k)
             if postfix:
                 pbar.set_postfix(**postfix)
-            if k < n:  # stopped early
+            if k < n or (deadline is not None and time.perf_counter() >= deadline):  # stopped early
                 break
             chunk = max(1, min(max_chunk, int(CHUNK_SECONDS / max(dt / max(k, 1), 1e-7))))
     except KeyboardInterrupt:

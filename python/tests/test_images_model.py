@@ -66,3 +66,51 @@ def test_plot_grid(tmp_path, images):
     anila.plot.grid(np.repeat(images[:4, :1], 3, axis=1), path=str(tmp_path / "rgb.png"))
     with pytest.raises(ValueError, match="images must be"):
         anila.plot.grid(images[:4])  # 2 channels
+
+
+def test_image_defaults(images):
+    d, toy = anila.model_defaults("convnet"), anila.model_defaults()
+    assert d["noise_scale"] == 0.01 and d["clamp"] == "data" and d["anisotropy"] == "pixel"
+    assert toy["noise_scale"] == 1.0 and toy["clamp"] == "auto"
+    m = anila.train(images, energy="convnet", nf=2, iterations=1, batch_size=8, buffer_size=32, progress=False)
+    p = m.params
+    assert p["step_size"] == 1.0 and p["noise_scale"] == 0.01 and p["l2"] == d["l2"]
+    assert p["_clamp_box"] == (float(images.min()), float(images.max()))  # the data's range
+    assert m.config["Sampler"]["Channels"] == 2
+    # what the caller gives wins over the image defaults
+    m2 = anila.train(images, energy="convnet", nf=2, iterations=0, noise_scale=0.5, clamp=None, progress=False)
+    assert m2.params["noise_scale"] == 0.5 and m2.params["_clamp_box"] == (0.0, 0.0)
+    with pytest.raises(ValueError, match="energy"):
+        anila.model_defaults("resnet")
+
+
+def test_new_model_for_images():
+    m = anila.new_model((3, 8, 8), energy="vanilla", nf=2, seed=1)
+    assert m.image_shape == (3, 8, 8) and m.sample(2, steps=1).shape == (2, 3, 8, 8)
+    assert "vanilla nf=2 on 3x8x8" in repr(m)
+    with pytest.raises(ValueError, match=r"image shape \(C, H, W\)"):
+        anila.new_model(192, energy="vanilla")
+
+
+def test_max_seconds_bounds_training():
+    X = anila.datasets.rings(500, seed=0)
+    m = anila.train(X, hidden=(16, 16), iterations=10**9, max_seconds=0.3, progress=False)
+    assert 0 < m.iteration < 10**9
+    n = m.iteration
+    m.fit_more(X, 10**9, max_seconds=0.2, progress=False)
+    assert m.iteration > n
+    with pytest.raises(ValueError, match="max_seconds"):
+        anila.train(X, iterations=1, max_seconds=0, progress=False)
+
+
+def test_history_plot_overlays_runs(tmp_path, images):
+    pytest.importorskip("matplotlib")
+    runs = {s: anila.train(images, iterations=4, sampler=s, seed=0, **IMG) for s in ("sgld", "anila")}
+    path = tmp_path / "h.png"
+    fig = anila.plot.history(runs, fields=("gap", "grad_norm", "gamma_mean", "clipped"), path=str(path))
+    assert path.stat().st_size > 1000
+    axes = fig.axes
+    assert len(axes) == 4 and len(axes[0].get_lines()) >= 2
+    assert axes[0].get_legend() is not None
+    with pytest.raises(ValueError, match="unknown history field"):
+        anila.plot.history(runs["sgld"], fields=("nope",))
