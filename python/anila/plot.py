@@ -7,10 +7,9 @@ import numpy as np
 
 
 def _plt():
+    """matplotlib.pyplot, with matplotlib's own backend choice (inline in Jupyter, Agg on a
+    machine without a display)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("anila.plot needs matplotlib: pip install 'anila[plot]'") from None

@@ -34,5 +34,5 @@ def test_quickstart_notebook_runs(tmp_path):
     assert "iterations after fit_more: 2100" in texts
     assert "AniLA" in texts and "SGLD" in texts
     images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
-    assert images >= 5, f"{images} figures"
+    assert images >= 4, f"{images} figures"  # data, history, samples|density, comparison
     assert (tmp_path / "rings-anila.anila").exists()
