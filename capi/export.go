@@ -7,10 +7,12 @@ import "C"
 
 import (
 	"fmt"
+	"gonum.org/v1/gonum/mat"
 	"unsafe"
 
 	"github.com/anila-ebm/anila/anila/data"
 	"github.com/anila-ebm/anila/anila/metric"
+	"github.com/anila-ebm/anila/anila/train"
 )
 
 // Return codes of the data-plane functions.
@@ -23,7 +25,8 @@ const (
 // exportNames lists the //export functions in the order of the table in table.c.
 var exportNames = []string{"anila_set_data", "anila_energy", "anila_params", "anila_history",
 	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad", "anila_images_copy",
-	"anila_sliced_wasserstein", "anila_chain_diagnostics"}
+	"anila_sliced_wasserstein", "anila_chain_diagnostics", "anila_featurenet_train", "anila_featurenet_eval",
+	"anila_featurenet_features", "anila_fid", "anila_frechet"}
 
 func writeErr(buf *C.char, n C.longlong, msg string) {
 	if buf == nil || n <= 0 {
@@ -182,6 +185,122 @@ func anila_chain_diagnostics(draws unsafe.Pointer, chains C.longlong, n C.longlo
 		}
 		o := slice[float64](out, 2)
 		o[0], o[1] = r, e
+		return nil
+	})
+}
+
+func withFeatures(h C.longlong, d C.longlong, fn func(f *featureT) error) error {
+	f, err := lookupFeatures(int64(h))
+	if err != nil {
+		return err
+	}
+	if err := checkDim(d, f.f.Net.InSize()); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fn(f)
+}
+
+func labelsOf(p unsafe.Pointer, n int) []int {
+	l := slice[int64](p, n)
+	out := make([]int, n)
+	for i, v := range l {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// anila_featurenet_train trains feature net h on n float32 images x (n×d) with int64 labels
+// for `epochs` epochs, writing each epoch's mean loss and accuracy into hist (epochs×2).
+//
+//export anila_featurenet_train
+func anila_featurenet_train(h C.longlong, x unsafe.Pointer, labels unsafe.Pointer, n C.longlong, d C.longlong, epochs C.longlong, batch C.longlong, lr C.double, seed C.longlong, hist unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		return withFeatures(h, d, func(f *featureT) error {
+			cfg := train.ClassifierConfig{Epochs: int(epochs), BatchSize: int(batch), LR: float64(lr), Seed: uint64(seed)}
+			out, err := train.TrainClassifier(f.f.Classifier, slice[float32](x, int(n*d)), labelsOf(labels, int(n)), int(n), cfg, nil, nil)
+			if err != nil {
+				return err
+			}
+			hs := slice[float64](hist, 2*int(epochs))
+			for i, e := range out {
+				hs[2*i], hs[2*i+1] = e.Loss, e.Accuracy
+			}
+			return nil
+		})
+	})
+}
+
+// anila_featurenet_eval writes the mean cross-entropy and the accuracy of feature net h on
+// n labelled images into out[0:2].
+//
+//export anila_featurenet_eval
+func anila_featurenet_eval(h C.longlong, x unsafe.Pointer, labels unsafe.Pointer, n C.longlong, d C.longlong, out unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		return withFeatures(h, d, func(f *featureT) error {
+			loss, acc, err := f.f.Classifier.LossGrad(slice[float32](x, int(n*d)), labelsOf(labels, int(n)), int(n), nil)
+			if err != nil {
+				return err
+			}
+			o := slice[float64](out, 2)
+			o[0], o[1] = loss, acc
+			return nil
+		})
+	})
+}
+
+// anila_featurenet_features writes the features of n images into out (n × feature width).
+//
+//export anila_featurenet_features
+func anila_featurenet_features(h C.longlong, x unsafe.Pointer, n C.longlong, d C.longlong, out unsafe.Pointer, nout C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		return withFeatures(h, d, func(f *featureT) error {
+			w := f.f.Net.Layers[f.f.Layer].OutSize()
+			if int(nout) != int(n)*w {
+				return fmt.Errorf("features of %d images need an output of %d values, got %d", n, int(n)*w, nout)
+			}
+			return f.f.Features(slice[float32](x, int(n*d)), int(n), slice[float32](out, int(nout)))
+		})
+	})
+}
+
+// anila_fid writes the Fréchet distance between Gaussian fits of the feature sets fx (n×d)
+// and fy (m×d) into out.
+//
+//export anila_fid
+func anila_fid(fx unsafe.Pointer, n C.longlong, fy unsafe.Pointer, m C.longlong, d C.longlong, out *C.double, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		v, err := metric.FID(slice[float64](fx, int(n*d)), int(n), slice[float64](fy, int(m*d)), int(m), int(d))
+		if err != nil {
+			return err
+		}
+		*out = C.double(v)
+		return nil
+	})
+}
+
+// anila_frechet writes the Fréchet distance of N(mu1, cov1) and N(mu2, cov2) (d and d×d).
+//
+//export anila_frechet
+func anila_frechet(mu1, cov1, mu2, cov2 unsafe.Pointer, d C.longlong, out *C.double, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		k := int(d)
+		fit := func(mu, cov unsafe.Pointer) metric.GaussianFit {
+			c := slice[float64](cov, k*k)
+			s := mat.NewSymDense(k, nil)
+			for i := 0; i < k; i++ {
+				for j := i; j < k; j++ {
+					s.SetSym(i, j, (c[i*k+j]+c[j*k+i])/2)
+				}
+			}
+			return metric.GaussianFit{Mean: append([]float64(nil), slice[float64](mu, k)...), Cov: s}
+		}
+		v, err := metric.FrechetDistance(fit(mu1, cov1), fit(mu2, cov2))
+		if err != nil {
+			return err
+		}
+		*out = C.double(v)
 		return nil
 	})
 }

@@ -17,6 +17,11 @@ static void *const anila_table[] = {
 	(void *)anila_images_copy,
 	(void *)anila_sliced_wasserstein,
 	(void *)anila_chain_diagnostics,
+	(void *)anila_featurenet_train,
+	(void *)anila_featurenet_eval,
+	(void *)anila_featurenet_features,
+	(void *)anila_fid,
+	(void *)anila_frechet,
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

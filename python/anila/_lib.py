@@ -43,6 +43,11 @@ _SIGNATURES = {
     "anila_images_copy": (_c_ll, _vp, _c_ll, _vp),
     "anila_sliced_wasserstein": (_vp, _c_ll, _vp, _c_ll, _c_ll, _c_ll, _c_ll, _vp),
     "anila_chain_diagnostics": (_vp, _c_ll, _c_ll, _vp),
+    "anila_featurenet_train": (_c_ll, _vp, _vp, _c_ll, _c_ll, _c_ll, _c_ll, ctypes.c_double, _c_ll, _vp),
+    "anila_featurenet_eval": (_c_ll, _vp, _vp, _c_ll, _c_ll, _vp),
+    "anila_featurenet_features": (_c_ll, _vp, _c_ll, _c_ll, _vp, _c_ll),
+    "anila_fid": (_vp, _c_ll, _vp, _c_ll, _c_ll, _vp),
+    "anila_frechet": (_vp, _vp, _vp, _vp, _c_ll, _vp),
 }
 _ERRLEN = 2048
 
