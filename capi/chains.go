@@ -3,6 +3,7 @@ package capi
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 
@@ -246,7 +247,22 @@ func ChainsInfo(h int64) (s string, err error) {
 		return "", err
 	}
 	i := c.info()
-	b, err := json.Marshal(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
-		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept})
+	b, err := json.Marshal(jsonFloats(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
+		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept}))
 	return string(b), err
+}
+
+// jsonFloats maps NaN and ±Inf (which JSON cannot hold; chains that diverged give them) to
+// null, which Python reads as None.
+func jsonFloats(m map[string]float64) map[string]*float64 {
+	out := make(map[string]*float64, len(m))
+	for k, v := range m {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			v := v
+			out[k] = &v
+		} else {
+			out[k] = nil
+		}
+	}
+	return out
 }

@@ -151,7 +151,7 @@ type modelMeta struct {
 	History   []string     `json:"history_fields"`
 	Recovered []int        `json:"recoveries"`
 	// Last holds the newest history entry, by field name (empty before training).
-	Last map[string]float64 `json:"last"`
+	Last map[string]*float64 `json:"last"`
 	// Note is the caller's text saved with the model (SetNote).
 	Note string `json:"note"`
 }
@@ -162,7 +162,7 @@ func (m *modelT[T]) meta() ([]byte, error) {
 	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
 		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
 		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries,
-		Last: m.lastHistory(), Note: m.tr.Note})
+		Last: jsonFloats(m.lastHistory()), Note: m.tr.Note})
 }
 
 func (m *modelT[T]) lastHistory() map[string]float64 {

@@ -232,7 +232,7 @@ class Model:
             postfix = None
             if done:
                 last = self._meta()["last"]  # the newest entry only: O(1) per chunk
-                postfix = dict(gap=f"{last['gap']:.3g}", f_data=f"{last['f_data']:.3g}")
+                postfix = {k: f"{float('nan') if last.get(k) is None else last[k]:.3g}" for k in ("gap", "f_data")}
                 if callback is not None:
                     callback(self, self.history)
             return done, postfix
@@ -447,7 +447,8 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
         out = np.empty((n, dim), dtype=dtype)
         cfunc("anila_chains_positions", ch, ptr(out), out.size, 0)
         if return_info:
-            return out, json.loads(gocall(capi.ChainsInfo, ch))
+            info = json.loads(gocall(capi.ChainsInfo, ch))
+            return out, {k: float("nan") if v is None else float(v) for k, v in info.items()}
         return out
     finally:
         close_handle(ch)

@@ -184,3 +184,13 @@ def test_bad_inputs_in_a_subprocess(tmp_path):
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().startswith("ALL"), r.stdout
+
+
+def test_diverging_chains_report_nan_not_an_error():
+    """A step size far beyond stability sends chains to infinity: the samples say so and
+    the step statistics come back as NaN instead of failing to encode."""
+    g = anila.energies.Gaussian([0.0, 0.0], [[1.0, 0.0], [0.0, 0.001]])
+    Z, info = anila.sample(g, 4, sampler="sgld", steps=200, step_size=0.5, init=np.ones((4, 2)), return_info=True)
+    assert not np.isfinite(Z).all()
+    assert set(info) >= {"gamma_mean", "grad_norm", "accept"}
+    assert all(isinstance(v, float) for v in info.values())
