@@ -11,7 +11,7 @@ SOURCES := $(shell find anila capi python/anila -name '*.go' -o -name '*.py' -o 
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: setup system-deps demo demo-images test test-go test-python bench clean
+.PHONY: setup system-deps demo demo-images study test test-go test-python bench clean
 
 ## system-deps: install the Debian packages anila builds and tests with (root or sudo)
 system-deps:
@@ -41,6 +41,11 @@ demo: setup
 MINUTES ?= 4
 demo-images: setup
 	$(VPY) examples/demo_images.py --out demo-out --minutes $(MINUTES)
+
+## study: AniLA vs SGLD over seeds (toy data, analytic targets, b/η sweep, Fashion-MNIST FID);
+## writes study/results.md and its figures (about an hour on 2 cores)
+study: setup
+	$(VPY) study/run.py
 
 ## test: every Go and Python test
 test: setup test-go test-python

@@ -126,22 +126,24 @@ def chains_of(energy, sampler, adjusted, eta, b, z0, steps, seed):
                                threshold=b, init=z, seed=seed * 100_003 + k, return_info=True)
         traj.append(z)
         acc.append(info.get("accept", 1.0))
+        if not np.isfinite(z).all():  # diverged: the run fails
+            return np.full((steps,) + z0.shape, np.nan), float("nan")
     return np.array(traj), float(np.mean(acc))
 
 
 def section_sampling(args):
     rows = []
-    steps, chains = 1000, 16
+    steps, chains = 2000, 16
     for name, energy, cov in targets():
         kappa = np.linalg.cond(cov)
         z0 = np.random.default_rng(0).multivariate_normal(np.zeros(2), cov, size=chains)
-        etas = sorted({float(v) for v in (0.3 / kappa, 1 / kappa, 1.9 / kappa, 0.05, 0.2, 0.5)})
+        etas = sorted({float(v) for v in (0.3 / kappa, 1 / kappa, 1.9 / kappa, 0.01, 0.05, 0.2, 0.5, 1.0)})
         for sampler in SAMPLERS:
             for adjusted in (False, True):
-                for b in ((1.0,) if sampler == "sgld" else (0.3, 1.0, 3.0)):
+                for b in ((1.0,) if sampler == "sgld" else (0.3, 1.0, 3.0, 10.0)):
                     for eta in etas:
                         traj, acc = chains_of(energy, sampler, adjusted, eta, b, z0, steps, 1)
-                        ok = np.isfinite(traj).all()
+                        ok = bool(np.isfinite(traj).all())
                         ess = rhat = cov_err = float("nan")
                         if ok:
                             d = traj.transpose(1, 0, 2)  # chains, steps, 2
@@ -224,16 +226,17 @@ def report():
         _toy_figure(rows)
     if "sampling" in res:
         rows = res["sampling"]
-        lines += ["## Samplers alone on analytic targets (16 chains × 1,000 steps)", "",
-                  "Best ESS per gradient evaluation over the step-size grid (and b for AniLA), among runs whose "
-                  "split R̂ < 1.05 and whose sampled variances are within 20% of the truth.", "",
+        lines += ["## Samplers alone on analytic targets (16 chains × 2,000 steps from the target)", "",
+                  "Best ESS per gradient evaluation (the smaller of the two coordinates') over the step-size "
+                  "grid (and b for AniLA), among runs that stayed finite with split R̂ < 1.1; the variance error "
+                  "(largest relative error of the sampled variances) shows the bias of unadjusted steps.", "",
                   "| target | sampler | adjusted | ESS / gradient | η | b | R̂ | variance error | acceptance |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for tgt in dict.fromkeys(r["target"] for r in rows):
             for smp in SAMPLERS:
                 for adj in (False, True):
                     ok = [r for r in rows if r["target"] == tgt and r["sampler"] == smp and r["adjusted"] == adj
-                          and np.isfinite(r["ess_per_grad"]) and r["rhat"] < 1.05 and r["cov_err"] < 0.2]
+                          and np.isfinite(r["ess_per_grad"]) and r["rhat"] < 1.1]
                     if not ok:
                         lines.append(f"| {tgt} | {smp} | {adj} | none passed | | | | | |")
                         continue
