@@ -12,6 +12,7 @@ from all saved sections, so sections can be run separately):
             size per gradient evaluation at the best step size of a grid, and the error of
             the sampled covariance.
 - sweep:    AniLA's threshold b and step size η on rings (held-out NLL), seeds 1-2.
+- stepsizes: AniLA's per-coordinate γ on an anisotropic Gaussian and on a rings model.
 - images:   Fashion-MNIST, both samplers at the same compute budget (iterations × K),
             seeds 1-5: FID (anila's feature net) of replay-buffer samples to the test set.
 
@@ -188,7 +189,30 @@ def section_images(args):
     return rows
 
 
-SECTIONS = {"toy": section_toy, "sampling": section_sampling, "sweep": section_sweep, "images": section_images}
+def section_stepsizes(args):
+    """What AniLA's γ = η·b/max(b, |g|) looks like: per coordinate on the κ = 100 Gaussian
+    at stationarity, and against |g| on samples of a rings model trained with the defaults."""
+    out = {}
+    cov = np.diag([1.0, 0.01])
+    g = anila.energies.Gaussian([0.0, 0.0], cov)
+    Z = np.random.default_rng(0).multivariate_normal(np.zeros(2), cov, size=4000)
+    eta, b = 0.5, 1.0
+    G = g.energy_grad(Z)
+    gam = eta * b / np.maximum(b, np.abs(G))
+    out["gaussian"] = dict(eta=eta, b=b, gamma_flat=gam[:, 0].tolist(), gamma_steep=gam[:, 1].tolist())
+    X = anila.datasets.rings(10_000, seed=1)
+    m = anila.train(X, sampler="anila", seed=1, progress=False)
+    Zr = m.sample(4000, seed=2)
+    Gr = m.energy_grad(Zr)
+    p = m.params
+    out["rings"] = dict(eta=p["step_size"], b=p["threshold"], grad=np.abs(Gr).ravel().tolist(),
+                        gamma=(p["step_size"] * p["threshold"] / np.maximum(p["threshold"], np.abs(Gr))).ravel().tolist(),
+                        history_gamma=m.history["gamma_mean"].tolist(), history_clipped=m.history["clipped"].tolist())
+    return out
+
+
+SECTIONS = {"toy": section_toy, "sampling": section_sampling, "sweep": section_sweep, "stepsizes": section_stepsizes,
+            "images": section_images}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -221,6 +245,12 @@ def report():
                 lines.append(f"| {name} | {smp} | {ms([r['nll'] for r in rr])} | {ms([r['kl'] for r in rr])} | "
                              f"{ms([r['mmd'] for r in rr])} | {ms([r['swd'] for r in rr])} | "
                              f"{ms([r['clipped'] for r in rr])} | {len(rr)} |")
+        lines += ["", "Which sampler wins (held-out NLL; MMD²):", ""]
+        for name in dict.fromkeys(r["set"] for r in rows):
+            a = [r for r in rows if r["set"] == name and r["sampler"] == "anila"]
+            g = [r for r in rows if r["set"] == name and r["sampler"] == "sgld"]
+            lines.append(f"- {name}: NLL {_verdict([r['nll'] for r in a], [r['nll'] for r in g])}; "
+                         f"MMD² {_verdict([r['mmd'] for r in a], [r['mmd'] for r in g])}")
         lines += ["", "KL is NLL minus the true density's entropy estimate on the same held-out points "
                   "(no closed form for pinwheel). Figure: `toy.png`.", ""]
         _toy_figure(rows)
@@ -245,6 +275,16 @@ def report():
                                  f"{r['threshold'] if smp == 'anila' else '–'} | {r['rhat']:.3f} | {r['cov_err']:.3f} | "
                                  f"{r['accept']:.2f} |")
         lines.append("")
+    if "stepsizes" in res:
+        st = res["stepsizes"]
+        ga, rg = st["gaussian"], st["rings"]
+        lines += ["## What the anisotropy does to the step sizes", "",
+                  f"On N(0, diag(1, 0.01)) at η = {ga['eta']}, b = {ga['b']}: the flat coordinate keeps γ = "
+                  f"{np.median(ga['gamma_flat']):.3f} (median) while the steep one gets {np.median(ga['gamma_steep']):.3f}. "
+                  f"On rings with the defaults (η = {rg['eta']}, b = {rg['b']}), {np.mean(np.array(rg['grad']) > rg['b']):.1%} "
+                  "of the coordinates of model samples have |g| > b, so AniLA is nearly SGLD there. "
+                  "Figure: `stepsizes.png`.", ""]
+        _stepsize_figure(st)
     if "sweep" in res:
         rows = res["sweep"]
         etas = sorted({r["params"]["step_size"] for r in rows})
@@ -269,6 +309,9 @@ def report():
             rr = [r for r in rows if r["sampler"] == smp]
             lines.append(f"| {smp} | {ms([r['fid_buffer'] for r in rr])} | {ms([r['fid_noise'] for r in rr])} | "
                          f"{ms([r['clipped'] for r in rr])} | {np.mean([r['seconds'] for r in rr]):.0f} | {len(rr)} |")
+        a = [r["fid_buffer"] for r in rows if r["sampler"] == "anila"]
+        g = [r["fid_buffer"] for r in rows if r["sampler"] == "sgld"]
+        lines += ["", f"Which sampler wins (FID of the replay buffer): {_verdict(a, g)}."]
         if ref:
             r = ref[0]
             lines += ["", f"FID against 2,000 test images with anila's feature net (test accuracy "
@@ -278,6 +321,46 @@ def report():
     with open(os.path.join(HERE, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _stepsize_figure(st):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    ga, rg = st["gaussian"], st["rings"]
+    bins = np.linspace(0, ga["eta"] * 1.05, 40)
+    axes[0].hist(ga["gamma_flat"], bins=bins, alpha=0.7, label="flat coordinate (var 1)")
+    axes[0].hist(ga["gamma_steep"], bins=bins, alpha=0.7, label="steep coordinate (var 0.01)")
+    axes[0].set_title("AniLA γ per coordinate, Gaussian κ = 100")
+    axes[0].legend(fontsize=8)
+    axes[1].scatter(rg["grad"][:4000], rg["gamma"][:4000], s=2)
+    axes[1].set_xscale("log")
+    axes[1].axvline(rg["b"], color="k", lw=0.8, ls="--")
+    axes[1].set_xlabel("|∂f/∂z_i|")
+    axes[1].set_title("γ against |g| on rings model samples")
+    axes[2].plot(rg["history_clipped"], lw=0.8)
+    axes[2].set_xlabel("iteration")
+    axes[2].set_title("fraction clipped by b while training on rings")
+    fig.tight_layout()
+    fig.savefig(os.path.join(HERE, "stepsizes.png"), dpi=110)
+
+
+def _verdict(a, s, name="AniLA", other="SGLD", lower_better=True):
+    """Which of two lists of per-seed values is better, and whether by more than the seeds'
+    spread (Welch's t above 2)."""
+    a, s = np.asarray(a, float), np.asarray(s, float)
+    if len(a) < 2 or len(s) < 2:
+        return "too few seeds"
+    diff = a.mean() - s.mean()
+    se = np.sqrt(a.var(ddof=1) / len(a) + s.var(ddof=1) / len(s))
+    better = name if (diff < 0) == lower_better else other
+    if se == 0 or abs(diff) / se < 2:
+        return f"no clear winner (difference {abs(diff):.3g}, |t| = {abs(diff) / se if se else 0:.1f})"
+    return f"{better} (difference {abs(diff):.3g}, |t| = {abs(diff) / se:.1f})"
 
 
 def _toy_figure(rows):
@@ -304,7 +387,7 @@ def _toy_figure(rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sections", default="toy,sampling,sweep,images")
+    ap.add_argument("--sections", default="toy,sampling,sweep,stepsizes,images")
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--image-iterations", type=int, default=300)
     ap.add_argument("--report-only", action="store_true")

@@ -157,14 +157,7 @@ CONV_IDS = [f"{k}-{'x'.join(map(str, s))}" for k, s in CONV_SHAPES]
 #: AniLA's threshold b per net, near the top of its random weights' |∇x f|: some coordinates
 #: are clipped, and the adjusted chains still accept often.
 CONV_THRESHOLD = {CONV_IDS[0]: 0.2, CONV_IDS[1]: 0.5, CONV_IDS[2]: 0.5, CONV_IDS[3]: 1.0}
-CONV_SAMPLERS = [
-    dict(sampler="sgld", anisotropy="coordinate", adjusted=False),
-    dict(sampler="sgld", anisotropy="coordinate", adjusted=True),
-    dict(sampler="anila", anisotropy="coordinate", adjusted=False),
-    dict(sampler="anila", anisotropy="coordinate", adjusted=True),
-    dict(sampler="anila", anisotropy="pixel", adjusted=False),
-    dict(sampler="anila", anisotropy="pixel", adjusted=True),
-]
+CONV_SAMPLERS = [c for c in SAMPLERS if c["anisotropy"] != "chain"]
 
 
 @pytest.fixture(autouse=True, scope="module")
