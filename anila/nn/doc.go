@@ -6,9 +6,10 @@
 // ScratchLayer interfaces), linear.go, activation.go, conv.go (Conv2d, NCHW), net.go (a
 // sequence of layers and its Workspace), mlp.go (the MLP constructor), arch.go (saveable
 // architecture descriptions: mlp, convnet, vanilla), energy.go (NetEnergy: a net with
-// parameters as a sampler.Energy, spread over the cores by chains), fastexp.go (float32 exp),
-// and for the cblas build tag blas_cblas.go (OpenBLAS through gonum's netlib binding) and
-// kernels_c.go with kernels.c (vectorised float32 activations).
+// parameters as a sampler.Energy, spread over the cores by chains), classifier.go (nets with
+// several outputs trained by softmax cross-entropy; the FID feature net), fastexp.go (float32
+// exp), and for the cblas build tag blas_cblas.go (OpenBLAS through gonum's netlib binding)
+// and kernels_c.go with kernels.c (vectorised float32 activations, im2col and col2im).
 //
 // Parameters of a net live in one flat vector: the layers' parameters in layer order, and
 // within a Linear layer the weight (out×in, row-major, as PyTorch stores it) then the bias.
