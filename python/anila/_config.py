@@ -36,6 +36,7 @@ DEFAULTS = dict(
     anisotropy="coordinate",
     channels=1,
     clamp="auto",
+    noise_box="auto",
     init="buffer",
     buffer_size=10_000,
     reinit=0.05,
@@ -127,6 +128,14 @@ def resolve(params: dict) -> dict:
         if not lo < hi:
             raise ValueError(f"clamp must have lo < hi, got {clamp!r}")
         p["clamp"] = (lo, hi)
+    nb = p["noise_box"]
+    if nb not in ("auto", "central", "data"):
+        if isinstance(nb, str) or not hasattr(nb, "__len__") or len(nb) != 2:
+            raise TypeError(f"noise_box must be 'auto', 'central', 'data' or a pair (lo, hi), got {nb!r}")
+        lo, hi = check_float("noise_box[0]", nb[0]), check_float("noise_box[1]", nb[1])
+        if not lo < hi:
+            raise ValueError(f"noise_box must have lo < hi, got {nb!r}")
+        p["noise_box"] = (lo, hi)
     p["init"] = check_choice("init", p["init"], INITS)
     p["buffer_size"] = check_int("buffer_size", p["buffer_size"], 1, 1 << 26)
     p["reinit"] = check_float("reinit", p["reinit"], 0, 1)
@@ -175,6 +184,26 @@ def clamp_box(clamp, X) -> tuple[float, float]:
         w = max(hi - lo, 1e-6)
         return lo - 0.2 * w, hi + 0.2 * w
     return clamp
+
+
+def noise_box(p: dict, X) -> tuple[float, float]:
+    """The box of the uniform noise chains start and restart from: 'central' is the data's
+    central box [min_j (mean_j − sd_j), max_j (mean_j + sd_j)] over coordinates j (it trains
+    better toy models than the full range; anila/train/trainer.go CentralBox has the
+    measurements), 'data' the data's range; 'auto' is 'central' for MLPs and 'data' for the
+    image energies (short-run EBMs start from noise over the pixel range)."""
+    nb = p["noise_box"]
+    if nb == "auto":
+        nb = "central" if p["energy"] == "mlp" else "data"
+    X = np.asarray(X, dtype=np.float64)
+    if nb == "data":
+        lo, hi = float(X.min()), float(X.max())
+    elif nb == "central":
+        m, s = X.mean(axis=0), X.std(axis=0)
+        lo, hi = float((m - s).min()), float((m + s).max())
+    else:
+        return nb
+    return (lo, hi) if lo < hi else (lo - 1.0, hi + 1.0)
 
 
 def sampler_options(p: dict, box=(0.0, 0.0)):

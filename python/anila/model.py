@@ -486,7 +486,7 @@ def _from_note(note: str):
         params = d["anila_params"]
     except (ValueError, KeyError, TypeError):
         return None, None
-    for k in ("hidden", "betas", "_clamp_box", "clamp"):
+    for k in ("hidden", "betas", "_clamp_box", "clamp", "noise_box"):
         if isinstance(params.get(k), list):
             params[k] = tuple(params[k])
     return params, d.get("run")
@@ -532,6 +532,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     anisotropy="coordinate" | "pixel" | "chain", init="buffer" | "noise" | "data",
     buffer_size, reinit, iterations, batch_size, lr, optimizer="adam" | "sgd", betas,
     momentum, l2, data_noise, grad_clip, clamp="auto" | "data" | None | (lo, hi),
+    noise_box="auto" | "central" | "data" | (lo, hi) (where chains start from noise),
     dtype="float32" | "float64", seed. progress shows a tqdm bar when tqdm is installed;
     callback(model, history) is called after each chunk of iterations. Ctrl-C stops
     training and returns the model trained so far.
@@ -552,7 +553,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     X, image_shape = _data_and_shape(X, p)
     box = _config.clamp_box(p["clamp"], X)
     p["_clamp_box"] = box
-    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], image_shape=image_shape),
+    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], _config.noise_box(p, X), image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
     if path is not None:
@@ -612,6 +613,8 @@ def new_model(dim, **params) -> Model:
     box = (0.0, 0.0) if p["clamp"] in (None, "auto", "data") else p["clamp"]
     p["_clamp_box"] = box
     noise_box = box if box[0] < box[1] else (-1.0, 1.0)
+    if isinstance(p["noise_box"], tuple):
+        noise_box = p["noise_box"]
     h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box, image_shape),
                _config.sampler_options(p, box))
     return Model(h, p)

@@ -241,3 +241,18 @@ def test_callback_sees_growing_history(rings, monkeypatch):
     seen = []
     anila.train(rings, iterations=4, seed=0, callback=lambda m, h: seen.append((m.iteration, len(h["gap"]))), **FAST)
     assert seen == [(1, 1), (2, 2), (3, 3), (4, 4)]
+
+
+def test_noise_box_defaults():
+    """MLPs start chains on the data's central box (mean ± sd), images on the pixel range."""
+    X = anila.datasets.rings(2000, seed=0)
+    c = anila.train(X, iterations=0, progress=False).config
+    m, s = X.astype(np.float64).mean(0), X.astype(np.float64).std(0)
+    assert abs(c["NoiseLo"] - (m - s).min()) < 1e-5 and abs(c["NoiseHi"] - (m + s).max()) < 1e-5
+    c = anila.train(X, iterations=0, noise_box="data", progress=False).config
+    assert abs(c["NoiseLo"] - float(X.min())) < 1e-6 and abs(c["NoiseHi"] - float(X.max())) < 1e-6
+    c = anila.train(X, iterations=0, noise_box=(-2, 3), progress=False).config
+    assert (c["NoiseLo"], c["NoiseHi"]) == (-2, 3)
+    imgs = np.random.default_rng(0).uniform(-1, 1, size=(20, 1, 8, 8)).astype(np.float32)
+    c = anila.train(imgs, energy="convnet", nf=2, iterations=0, progress=False).config
+    assert abs(c["NoiseLo"] - float(imgs.min())) < 1e-6 and abs(c["NoiseHi"] - float(imgs.max())) < 1e-6
