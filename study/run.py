@@ -11,6 +11,7 @@ from all saved sections, so sections can be run separately):
             100, 1000; a two-component mixture), adjusted and unadjusted: effective sample
             size per gradient evaluation at the best step size of a grid, and the error of
             the sampled covariance.
+- sampling_seeds: the best setting of each sampler per target, over chain seeds 1-5.
 - sweep:    AniLA's threshold b and step size η on rings (held-out NLL), seeds 1-2.
 - stepsizes: AniLA's per-coordinate γ on an anisotropic Gaussian and on a rings model.
 - images:   Fashion-MNIST, both samplers at the same compute budget (iterations × K),
@@ -116,6 +117,48 @@ def chains_of(energy, sampler, adjusted, eta, b, z0, steps, seed):
     return np.array(traj), float(np.mean(acc))
 
 
+def _passes(r):
+    """A sampling run counts when it stayed finite, mixed (split R̂ < 1.1) and its variances
+    are within 20% of the truth or three Monte Carlo standard errors (√(2/ESS))."""
+    return (np.isfinite(r["ess_per_grad"]) and r["rhat"] < 1.1
+            and r["cov_err"] < max(0.2, 3 * np.sqrt(2 / max(r["ess_per_grad"] * 2000 * 16, 1))))
+
+
+def _best(rows, tgt, smp, adj):
+    ok = [r for r in rows if r["target"] == tgt and r["sampler"] == smp and r["adjusted"] == adj and _passes(r)]
+    return max(ok, key=lambda q: q["ess_per_grad"]) if ok else None
+
+
+def section_sampling_seeds(args):
+    """The best setting of each sampler per target (chosen on seed 1 by `sampling`), run
+    again from other chain seeds: ESS per gradient and variance error over the seeds."""
+    with open(os.path.join(RESULTS, "sampling.json")) as f:
+        grid = json.load(f)
+    rows = []
+    steps, chains = 2000, 16
+    for name, energy, cov in targets():
+        for sampler in SAMPLERS:
+            for adjusted in (False, True):
+                best = _best(grid, name, sampler, adjusted)
+                if best is None:
+                    continue
+                for seed in args.seeds:
+                    z0 = np.random.default_rng(seed).multivariate_normal(np.zeros(2), cov, size=chains)
+                    traj, acc = chains_of(energy, sampler, adjusted, best["step_size"], best["threshold"], z0, steps, seed)
+                    r = dict(target=name, sampler=sampler, adjusted=adjusted, seed=seed, step_size=best["step_size"],
+                             threshold=best["threshold"], ess_per_grad=float("nan"), rhat=float("nan"),
+                             cov_err=float("nan"), accept=acc)
+                    if np.isfinite(traj).all():
+                        d = traj.transpose(1, 0, 2)
+                        r["ess_per_grad"] = min(metrics.ess(d[:, :, i]) for i in range(2)) / (steps * chains)
+                        r["rhat"] = max(metrics.split_rhat(d[:, :, i]) for i in range(2))
+                        S = np.cov(traj.reshape(-1, 2).T)
+                        r["cov_err"] = float(np.abs(np.diag(S) / np.diag(cov) - 1).max())
+                    rows.append(r)
+        print(f"sampling over seeds: {name} done", flush=True)
+    return rows
+
+
 def section_sampling(args):
     rows = []
     steps, chains = 2000, 16
@@ -195,8 +238,8 @@ def section_stepsizes(args):
     return out
 
 
-SECTIONS = {"toy": section_toy, "sampling": section_sampling, "sweep": section_sweep, "stepsizes": section_stepsizes,
-            "images": section_images}
+SECTIONS = {"toy": section_toy, "sampling": section_sampling, "sampling_seeds": section_sampling_seeds,
+            "sweep": section_sweep, "stepsizes": section_stepsizes, "images": section_images}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -258,16 +301,25 @@ def report():
         for tgt in dict.fromkeys(r["target"] for r in rows):
             for smp in SAMPLERS:
                 for adj in (False, True):
-                    ok = [r for r in rows if r["target"] == tgt and r["sampler"] == smp and r["adjusted"] == adj
-                          and np.isfinite(r["ess_per_grad"]) and r["rhat"] < 1.1
-                          and r["cov_err"] < max(0.2, 3 * np.sqrt(2 / max(r["ess_per_grad"] * 2000 * 16, 1)))]
-                    if not ok:
+                    r = _best(rows, tgt, smp, adj)
+                    if r is None:
                         lines.append(f"| {tgt} | {smp} | {adj} | none passed | | | | | |")
                         continue
-                    r = max(ok, key=lambda q: q["ess_per_grad"])
                     lines.append(f"| {tgt} | {smp} | {adj} | {r['ess_per_grad']:.4f} | {r['step_size']:.4g} | "
                                  f"{r['threshold'] if smp == 'anila' else '–'} | {r['rhat']:.3f} | {r['cov_err']:.3f} | "
                                  f"{r['accept']:.2f} |")
+        lines.append("")
+    if "sampling_seeds" in res:
+        rows = res["sampling_seeds"]
+        lines += ["Those settings again, over chain seeds " + ", ".join(str(x) for x in sorted({r["seed"] for r in rows}))
+                  + " (mean ± sd):", "",
+                  "| target | sampler | adjusted | ESS / gradient | variance error | runs with R̂ < 1.1 |",
+                  "|---|---|---|---|---|---|"]
+        keys = list(dict.fromkeys((r["target"], r["sampler"], r["adjusted"]) for r in rows))
+        for tgt, smp, adj in keys:
+            rr = [r for r in rows if (r["target"], r["sampler"], r["adjusted"]) == (tgt, smp, adj)]
+            lines.append(f"| {tgt} | {smp} | {adj} | {ms([r['ess_per_grad'] for r in rr], 4)} | "
+                         f"{ms([r['cov_err'] for r in rr])} | {sum(r['rhat'] < 1.1 for r in rr)}/{len(rr)} |")
         lines.append("")
     if "stepsizes" in res:
         st = res["stepsizes"]
@@ -381,7 +433,7 @@ def _toy_figure(rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sections", default="toy,sampling,sweep,stepsizes,images")
+    ap.add_argument("--sections", default="toy,sampling,sampling_seeds,sweep,stepsizes,images")
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--image-iterations", type=int, default=300)
     ap.add_argument("--report-only", action="store_true")
