@@ -120,22 +120,9 @@ def resolve(params: dict) -> dict:
         raise ValueError("noise_scale must be > 0 for an adjusted sampler, got 0.0")
     p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], ANISOTROPY)
     p["channels"] = check_int("channels", p["channels"], 1, 4096)
-    clamp = p["clamp"]
-    if clamp is not None and clamp not in ("auto", "data"):
-        if isinstance(clamp, str) or not hasattr(clamp, "__len__") or len(clamp) != 2:
-            raise TypeError(f"clamp must be 'auto', 'data', None or a pair (lo, hi), got {clamp!r}")
-        lo, hi = check_float("clamp[0]", clamp[0]), check_float("clamp[1]", clamp[1])
-        if not lo < hi:
-            raise ValueError(f"clamp must have lo < hi, got {clamp!r}")
-        p["clamp"] = (lo, hi)
-    nb = p["noise_box"]
-    if nb not in ("auto", "central", "data"):
-        if isinstance(nb, str) or not hasattr(nb, "__len__") or len(nb) != 2:
-            raise TypeError(f"noise_box must be 'auto', 'central', 'data' or a pair (lo, hi), got {nb!r}")
-        lo, hi = check_float("noise_box[0]", nb[0]), check_float("noise_box[1]", nb[1])
-        if not lo < hi:
-            raise ValueError(f"noise_box must have lo < hi, got {nb!r}")
-        p["noise_box"] = (lo, hi)
+    if p["clamp"] is not None:
+        p["clamp"] = _box("clamp", p["clamp"], ("auto", "data"), "None or ")
+    p["noise_box"] = _box("noise_box", p["noise_box"], ("auto", "central", "data"))
     p["init"] = check_choice("init", p["init"], INITS)
     p["buffer_size"] = check_int("buffer_size", p["buffer_size"], 1, 1 << 26)
     p["reinit"] = check_float("reinit", p["reinit"], 0, 1)
@@ -159,6 +146,19 @@ def resolve(params: dict) -> dict:
     p["dtype"] = check_dtype(p["dtype"])
     p["seed"] = check_seed(p["seed"])
     return p
+
+
+def _box(name: str, value, words: tuple, also: str = ""):
+    """One of the words, or a pair (lo, hi) of finite floats with lo < hi."""
+    if isinstance(value, str) and value in words:
+        return value
+    if isinstance(value, str) or not hasattr(value, "__len__") or len(value) != 2:
+        choices = ", ".join(repr(w) for w in words)
+        raise TypeError(f"{name} must be {choices}, {also}or a pair (lo, hi), got {value!r}")
+    lo, hi = check_float(f"{name}[0]", value[0]), check_float(f"{name}[1]", value[1])
+    if not lo < hi:
+        raise ValueError(f"{name} must have lo < hi, got {value!r}")
+    return (lo, hi)
 
 
 def check_dtype(value) -> str:
