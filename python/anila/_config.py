@@ -121,7 +121,7 @@ def resolve(params: dict) -> dict:
     p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], ANISOTROPY)
     p["channels"] = check_int("channels", p["channels"], 1, 4096)
     if p["clamp"] is not None:
-        p["clamp"] = _box("clamp", p["clamp"], ("auto", "data"), "None or ")
+        p["clamp"] = _box("clamp", p["clamp"], ("auto", "data"), "None ")
     p["noise_box"] = _box("noise_box", p["noise_box"], ("auto", "central", "data"))
     p["init"] = check_choice("init", p["init"], INITS)
     p["buffer_size"] = check_int("buffer_size", p["buffer_size"], 1, 1 << 26)
