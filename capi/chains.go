@@ -236,7 +236,33 @@ func StepChains(h int64, steps int) (err error) {
 	if steps < 0 {
 		return fmt.Errorf("steps must be >= 0, got %d", steps)
 	}
-	return c.step(steps)
+	return offThread(func() error { return c.step(steps) })
+}
+
+// offThread runs fn in a new goroutine and waits for it. A call from C (Python) runs on a
+// goroutine locked to the calling OS thread; every time such a goroutine blocks, waiting for
+// the worker pool, waking it means an OS thread switch. Work that waits for the pool many
+// times per call (each Langevin step does) runs on an ordinary goroutine instead, and the
+// C thread blocks once. A panic in fn is re-raised in the caller.
+func offThread(fn func() error) error {
+	type result struct {
+		err   error
+		panic any
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			r.panic = recover()
+			done <- r
+		}()
+		r.err = fn()
+	}()
+	r := <-done
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	return r.err
 }
 
 // ChainsInfo describes the steps of chains h so far as JSON (averages of sampler.Info).

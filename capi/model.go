@@ -231,7 +231,12 @@ func Train(h int64, iters int) (done int, err error) {
 	m.lock().Lock()
 	defer m.lock().Unlock()
 	m.stop().Store(false)
-	return m.train(iters)
+	err = offThread(func() error {
+		var e error
+		done, e = m.train(iters)
+		return e
+	})
+	return done, err
 }
 
 // Stop asks a running Train on model h to return after its current iteration.
