@@ -177,30 +177,16 @@ func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, e
 	})
 }
 
-func lookupChains(h int64) (chains, error) {
-	o, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	c, ok := o.(chains)
-	if !ok {
-		return nil, fmt.Errorf("handle %d is not a set of chains", h)
-	}
-	return c, nil
-}
+func lookupChains(h int64) (chains, error) { return lookupAs[chains](h, "a set of chains") }
 
 // NewChains starts n chains on the energy of handle target (a model or an analytic energy),
 // sampled with sopts and seeded with seed. Their positions are set by InitChains or by the
 // data plane before the first step.
 func NewChains(target int64, sopts SamplerOptions, n int, seed int64) (h int64, err error) {
 	defer guard(&err)
-	o, err := lookup(target)
+	ev, err := lookupEvaluator(target)
 	if err != nil {
 		return 0, err
-	}
-	ev, ok := o.(evaluator)
-	if !ok {
-		return 0, fmt.Errorf("handle %d is not an energy", target)
 	}
 	cfg, err := sopts.config()
 	if err != nil {
@@ -237,32 +223,6 @@ func StepChains(h int64, steps int) (err error) {
 		return fmt.Errorf("steps must be >= 0, got %d", steps)
 	}
 	return offThread(func() error { return c.step(steps) })
-}
-
-// offThread runs fn in a new goroutine and waits for it. A call from C (Python) runs on a
-// goroutine locked to the calling OS thread; every time such a goroutine blocks, waiting for
-// the worker pool, waking it means an OS thread switch. Work that waits for the pool many
-// times per call (each Langevin step does) runs on an ordinary goroutine instead, and the
-// C thread blocks once. A panic in fn is re-raised in the caller.
-func offThread(fn func() error) error {
-	type result struct {
-		err   error
-		panic any
-	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			r.panic = recover()
-			done <- r
-		}()
-		r.err = fn()
-	}()
-	r := <-done
-	if r.panic != nil {
-		panic(r.panic)
-	}
-	return r.err
 }
 
 // ChainsInfo describes the steps of chains h so far as JSON (averages of sampler.Info).

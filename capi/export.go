@@ -52,17 +52,7 @@ func call(buf *C.char, n C.longlong, fn func() error) (rc C.int) {
 	return rcOK
 }
 
-func lookupEvaluator(h int64) (evaluator, error) {
-	o, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	ev, ok := o.(evaluator)
-	if !ok {
-		return nil, fmt.Errorf("handle %d is not an energy", h)
-	}
-	return ev, nil
-}
+func lookupEvaluator(h int64) (evaluator, error) { return lookupAs[evaluator](h, "an energy") }
 
 // withModel runs fn on model h while holding its lock, after checking that d is the
 // model's dimension (d < 0: no check).

@@ -18,17 +18,7 @@ type featureT struct {
 
 func (f *featureT) close() {}
 
-func lookupFeatures(h int64) (*featureT, error) {
-	o, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	f, ok := o.(*featureT)
-	if !ok {
-		return nil, fmt.Errorf("handle %d is not a feature net", h)
-	}
-	return f, nil
-}
+func lookupFeatures(h int64) (*featureT, error) { return lookupAs[*featureT](h, "a feature net") }
 
 // NewFeatureNet makes an untrained FID feature net (metric.FeatureNet) for C×H×W images and
 // `classes` classes, its parameters drawn from seed; it returns the handle.

@@ -34,6 +34,20 @@ func lookup(h int64) (object, error) {
 	return o, nil
 }
 
+// lookupAs is lookup for a handle that must hold a T (what names T in the error).
+func lookupAs[T any](h int64, what string) (T, error) {
+	var zero T
+	o, err := lookup(h)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := o.(T)
+	if !ok {
+		return zero, fmt.Errorf("handle %d is not %s", h, what)
+	}
+	return t, nil
+}
+
 // Close frees the object behind handle h. Closing a closed handle does nothing.
 func Close(h int64) {
 	regMu.Lock()
@@ -57,4 +71,30 @@ func guard(err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("internal error (please report): %v", r)
 	}
+}
+
+// offThread runs fn in a new goroutine and waits for it. A call from C (Python) runs on a
+// goroutine locked to the calling OS thread; every time such a goroutine blocks, waiting for
+// the worker pool, waking it means an OS thread switch. Work that waits for the pool many
+// times per call (each Langevin step does) runs on an ordinary goroutine instead, and the
+// C thread blocks once. A panic in fn is re-raised in the caller.
+func offThread(fn func() error) error {
+	type result struct {
+		err   error
+		panic any
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			r.panic = recover()
+			done <- r
+		}()
+		r.err = fn()
+	}()
+	r := <-done
+	if r.panic != nil {
+		panic(r.panic)
+	}
+	return r.err
 }

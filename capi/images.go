@@ -72,14 +72,4 @@ func ImagesMeta(h int64) (s string, err error) {
 	return string(b), err
 }
 
-func lookupImages(h int64) (*imagesObj, error) {
-	o, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	im, ok := o.(*imagesObj)
-	if !ok {
-		return nil, fmt.Errorf("handle %d is not an image set", h)
-	}
-	return im, nil
-}
+func lookupImages(h int64) (*imagesObj, error) { return lookupAs[*imagesObj](h, "an image set") }

@@ -177,17 +177,7 @@ func (m *modelT[T]) lastHistory() map[string]float64 {
 	return out
 }
 
-func lookupModel(h int64) (model, error) {
-	o, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := o.(model)
-	if !ok {
-		return nil, fmt.Errorf("handle %d is not a model", h)
-	}
-	return m, nil
-}
+func lookupModel(h int64) (model, error) { return lookupAs[model](h, "a model") }
 
 // NewModel creates an untrained model; its parameters are drawn from opts.Seed.
 func NewModel(opts Options, sopts SamplerOptions) (h int64, err error) {
