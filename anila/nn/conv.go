@@ -96,17 +96,27 @@ type convGeom struct{ InC, H, W, K, Stride, Pad, OH, OW int }
 // matrix) or col2im (back true: src patch matrix, dst image gradient) in native code.
 var patchKernel func(g convGeom, src, dst unsafe.Pointer, ld int, is64, back bool)
 
-func (c Conv2d[T]) geom() convGeom {
-	return convGeom{c.InC, c.H, c.W, c.K, c.Stride, c.Pad, c.OutH(), c.OutW()}
+// native runs im2col (back false) or col2im (back true) of one image in patchKernel when it
+// is set, after bounds checks of both slices, and reports whether it did.
+func (c Conv2d[T]) native(img, cols []T, ld int, back bool) bool {
+	if patchKernel == nil {
+		return false
+	}
+	_ = img[c.InSize()-1]
+	_ = cols[(c.InC*c.K*c.K-1)*ld+c.OutH()*c.OutW()-1]
+	g := convGeom{c.InC, c.H, c.W, c.K, c.Stride, c.Pad, c.OutH(), c.OutW()}
+	src, dst := unsafe.Pointer(&img[0]), unsafe.Pointer(&cols[0])
+	if back {
+		src, dst = dst, src
+	}
+	patchKernel(g, src, dst, ld, Is64[T](), back)
+	return true
 }
 
 // im2col writes the (InC·K·K)×(OutH·OutW) patch matrix of one image into cols, whose rows
 // are ld apart.
 func (c Conv2d[T]) im2col(x, cols []T, ld int) {
-	if patchKernel != nil {
-		_ = x[c.InSize()-1]
-		_ = cols[(c.InC*c.K*c.K-1)*ld+c.OutH()*c.OutW()-1]
-		patchKernel(c.geom(), unsafe.Pointer(&x[0]), unsafe.Pointer(&cols[0]), ld, Is64[T](), false)
+	if c.native(x, cols, ld, false) {
 		return
 	}
 	oh, ow, s := c.OutH(), c.OutW(), c.Stride
@@ -143,10 +153,7 @@ func (c Conv2d[T]) im2col(x, cols []T, ld int) {
 
 // col2im adds the patch-matrix gradient of one image (rows ld apart) into dx.
 func (c Conv2d[T]) col2im(cols, dx []T, ld int) {
-	if patchKernel != nil {
-		_ = dx[c.InSize()-1]
-		_ = cols[(c.InC*c.K*c.K-1)*ld+c.OutH()*c.OutW()-1]
-		patchKernel(c.geom(), unsafe.Pointer(&cols[0]), unsafe.Pointer(&dx[0]), ld, Is64[T](), true)
+	if c.native(dx, cols, ld, true) {
 		return
 	}
 	oh, ow, s := c.OutH(), c.OutW(), c.Stride
