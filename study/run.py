@@ -117,11 +117,28 @@ def chains_of(energy, sampler, adjusted, eta, b, z0, steps, seed):
     return np.array(traj), float(np.mean(acc))
 
 
+#: Each sampling run: this many chains, started from the target, for this many steps.
+SAMPLING_CHAINS, SAMPLING_STEPS = 16, 2000
+
+
+def _score(traj, cov) -> dict:
+    """ESS per gradient evaluation (the smaller coordinate's), split R̂ (the larger) and the
+    largest relative error of the sampled variances of a (steps, chains, 2) trajectory; NaN
+    for a run that diverged."""
+    if not np.isfinite(traj).all():
+        return dict(ess_per_grad=float("nan"), rhat=float("nan"), cov_err=float("nan"))
+    d = traj.transpose(1, 0, 2)  # chains, steps, 2
+    S = np.cov(traj.reshape(-1, 2).T)
+    return dict(ess_per_grad=min(metrics.ess(d[:, :, i]) for i in range(2)) / traj.shape[0] / traj.shape[1],
+                rhat=max(metrics.split_rhat(d[:, :, i]) for i in range(2)),
+                cov_err=float(np.abs(np.diag(S) / np.diag(cov) - 1).max()))
+
+
 def _passes(r):
     """A sampling run counts when it stayed finite, mixed (split R̂ < 1.1) and its variances
     are within 20% of the truth or three Monte Carlo standard errors (√(2/ESS))."""
     return (np.isfinite(r["ess_per_grad"]) and r["rhat"] < 1.1
-            and r["cov_err"] < max(0.2, 3 * np.sqrt(2 / max(r["ess_per_grad"] * 2000 * 16, 1))))
+            and r["cov_err"] < max(0.2, 3 * np.sqrt(2 / max(r["ess_per_grad"] * SAMPLING_STEPS * SAMPLING_CHAINS, 1))))
 
 
 def _best(rows, tgt, smp, adj):
@@ -135,7 +152,6 @@ def section_sampling_seeds(args):
     with open(os.path.join(RESULTS, "sampling.json")) as f:
         grid = json.load(f)
     rows = []
-    steps, chains = 2000, 16
     for name, energy, cov in targets():
         for sampler in SAMPLERS:
             for adjusted in (False, True):
@@ -143,44 +159,29 @@ def section_sampling_seeds(args):
                 if best is None:
                     continue
                 for seed in args.seeds:
-                    z0 = np.random.default_rng(seed).multivariate_normal(np.zeros(2), cov, size=chains)
-                    traj, acc = chains_of(energy, sampler, adjusted, best["step_size"], best["threshold"], z0, steps, seed)
-                    r = dict(target=name, sampler=sampler, adjusted=adjusted, seed=seed, step_size=best["step_size"],
-                             threshold=best["threshold"], ess_per_grad=float("nan"), rhat=float("nan"),
-                             cov_err=float("nan"), accept=acc)
-                    if np.isfinite(traj).all():
-                        d = traj.transpose(1, 0, 2)
-                        r["ess_per_grad"] = min(metrics.ess(d[:, :, i]) for i in range(2)) / (steps * chains)
-                        r["rhat"] = max(metrics.split_rhat(d[:, :, i]) for i in range(2))
-                        S = np.cov(traj.reshape(-1, 2).T)
-                        r["cov_err"] = float(np.abs(np.diag(S) / np.diag(cov) - 1).max())
-                    rows.append(r)
+                    z0 = np.random.default_rng(seed).multivariate_normal(np.zeros(2), cov, size=SAMPLING_CHAINS)
+                    traj, acc = chains_of(energy, sampler, adjusted, best["step_size"], best["threshold"], z0,
+                                          SAMPLING_STEPS, seed)
+                    rows.append(dict(target=name, sampler=sampler, adjusted=adjusted, seed=seed,
+                                     step_size=best["step_size"], threshold=best["threshold"], accept=acc,
+                                     **_score(traj, cov)))
         print(f"sampling over seeds: {name} done", flush=True)
     return rows
 
 
 def section_sampling(args):
     rows = []
-    steps, chains = 2000, 16
     for name, energy, cov in targets():
         kappa = np.linalg.cond(cov)
-        z0 = np.random.default_rng(0).multivariate_normal(np.zeros(2), cov, size=chains)
+        z0 = np.random.default_rng(0).multivariate_normal(np.zeros(2), cov, size=SAMPLING_CHAINS)
         etas = sorted({float(v) for v in (0.3 / kappa, 1 / kappa, 1.9 / kappa, 0.01, 0.05, 0.2, 0.5, 1.0)})
         for sampler in SAMPLERS:
             for adjusted in (False, True):
                 for b in ((1.0,) if sampler == "sgld" else (0.3, 1.0, 3.0, 10.0)):
                     for eta in etas:
-                        traj, acc = chains_of(energy, sampler, adjusted, eta, b, z0, steps, 1)
-                        ok = bool(np.isfinite(traj).all())
-                        ess = rhat = cov_err = float("nan")
-                        if ok:
-                            d = traj.transpose(1, 0, 2)  # chains, steps, 2
-                            ess = min(metrics.ess(d[:, :, i]) for i in range(2))
-                            rhat = max(metrics.split_rhat(d[:, :, i]) for i in range(2))
-                            S = np.cov(traj.reshape(-1, 2).T)
-                            cov_err = float(np.abs(np.diag(S) / np.diag(cov) - 1).max())
+                        traj, acc = chains_of(energy, sampler, adjusted, eta, b, z0, SAMPLING_STEPS, 1)
                         rows.append(dict(target=name, sampler=sampler, adjusted=adjusted, step_size=eta, threshold=b,
-                                         ess_per_grad=ess / (steps * chains), rhat=rhat, cov_err=cov_err, accept=acc))
+                                         accept=acc, **_score(traj, cov)))
         print(f"sampling {name} done", flush=True)
     return rows
 
@@ -289,7 +290,8 @@ def report():
         _toy_figure(rows)
     if "sampling" in res:
         rows = res["sampling"]
-        lines += ["## Samplers alone on analytic targets (16 chains × 2,000 steps from the target)", "",
+        lines += [f"## Samplers alone on analytic targets ({SAMPLING_CHAINS} chains × {SAMPLING_STEPS:,} steps "
+                  "from the target)", "",
                   "Best ESS per gradient evaluation (the smaller of the two coordinates') over the step-size "
                   "grid η ∈ {0.3/κ, 1/κ, 1.9/κ, 0.01, 0.05, 0.2, 0.5, 1} (and b ∈ {0.3, 1, 3, 10} for AniLA), "
                   "among runs that stayed finite, with split R̂ < 1.1 and sampled variances within 20% of the "
