@@ -1,19 +1,28 @@
 """Build anila: compile the Go core and its gopy binding into one shared library inside the
 Python package.
 
-`pip install .` runs this. It needs Go (>= 1.26) and a C compiler; gopy and goimports are
-built from the Go module proxy at the versions pinned in go.mod. With libopenblas-dev
-installed, matrix products use OpenBLAS (build tag `cblas`); without it, pure Go.
-Environment: ANILA_BLAS=openblas|go forces the choice; GO names the go binary.
+`pip install .` (and `make wheel`) run this. Building needs Go (>= 1.26) and a C compiler;
+gopy and goimports are built from the Go module proxy at the versions pinned in go.mod, and
+OpenBLAS comes from the PyPI package scipy-openblas32 (a build requirement in pyproject.toml):
+its libscipy_openblas.so, which picks kernels for the processor at run time, is copied next to
+the extension (found there through the RPATH $ORIGIN), so an installed anila needs no system
+BLAS. For wheels (`make wheel`) auditwheel copies it into anila.libs/ instead.
+
+Environment:
+- ANILA_BLAS=openblas|go: OpenBLAS (default) or gonum's pure Go BLAS (no OpenBLAS at all).
+- ANILA_BUNDLE_OPENBLAS=0: do not copy the library into the package; the extension's RPATH
+  names scipy-openblas32's folder, and auditwheel bundles the library (`make wheel` sets it).
+- GO names the go binary; CC the C compiler (e.g. `python -m ziglang cc -target
+  x86_64-linux-gnu.2.28` for wheels that run on older glibc).
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 
 from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
@@ -31,25 +40,31 @@ def _find_go() -> str:
     for c in cand:
         if c and os.path.exists(c):
             return c
-    raise BuildError("anila needs Go >= 1.26 to build (https://go.dev/dl/): `go` was not found on PATH "
-                     "(set GO=/path/to/go to point at one)")
+    raise BuildError("anila needs Go >= 1.26 to build from source (https://go.dev/dl/): `go` was not "
+                     "found on PATH (set GO=/path/to/go to point at one). Without Go, install a wheel: "
+                     "`pip install anila`")
 
 
 def _find_cc() -> str:
-    for c in (os.environ.get("CC"), "cc", "gcc", "clang"):
-        if c and shutil.which(c):
+    cc = os.environ.get("CC")
+    if cc:
+        return cc
+    for c in ("cc", "gcc", "clang"):
+        if shutil.which(c):
             return shutil.which(c)
-    raise BuildError("anila needs a C compiler to build (cgo): none of cc, gcc, clang was found; "
-                     "install one, e.g. `apt-get install gcc`")
+    raise BuildError("anila needs a C compiler to build from source (cgo): none of cc, gcc, clang was "
+                     "found; install one, e.g. `apt-get install gcc`, or install a wheel: `pip install anila`")
 
 
-def _have_openblas(cc: str) -> bool:
-    with tempfile.TemporaryDirectory() as d:
-        src = os.path.join(d, "t.c")
-        with open(src, "w") as f:
-            f.write("void openblas_set_num_threads(int);\nint main(void){openblas_set_num_threads(1);return 0;}\n")
-        r = subprocess.run([cc, src, "-o", os.path.join(d, "t"), "-lopenblas"], capture_output=True)
-        return r.returncode == 0
+def _openblas():
+    """(include dir, lib dir, library file name) of the scipy-openblas32 package."""
+    try:
+        import scipy_openblas32 as sob
+    except ImportError as exc:
+        raise BuildError("ANILA_BLAS=openblas needs the PyPI package scipy-openblas32 at build time "
+                         "(pyproject.toml's build requirements install it; for a build without build "
+                         "isolation, `pip install scipy-openblas32`), or build with ANILA_BLAS=go") from exc
+    return sob.get_include_dir(), sob.get_lib_dir(), sob.get_library(fullname=True)
 
 
 def _run(cmd, env, cwd=HERE):
@@ -60,31 +75,48 @@ def _run(cmd, env, cwd=HERE):
 
 
 def build_library(dest: str) -> None:
-    """Compile the shared library and its gopy wrapper into dest (a package folder)."""
+    """Compile the shared library and its gopy wrapper into dest (a package folder), with
+    libscipy_openblas beside it unless ANILA_BLAS=go."""
     go = _find_go()
     cc = _find_cc()
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(go) + os.pathsep + env.get("PATH", "")
-    env.setdefault("CC", cc)
+    env["CC"] = cc
     env["CGO_ENABLED"] = "1"
     if "-buildvcs" not in env.get("GOFLAGS", ""):
         env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
-    choice = os.environ.get("ANILA_BLAS", "auto")
-    if choice not in ("auto", "openblas", "go"):
-        raise BuildError(f"ANILA_BLAS must be openblas, go or auto, got {choice!r}")
-    use_openblas = choice == "openblas" or (choice == "auto" and _have_openblas(cc))
-    if choice == "openblas" and not _have_openblas(cc):
-        raise BuildError("ANILA_BLAS=openblas but -lopenblas does not link: apt-get install libopenblas-dev")
+    choice = os.environ.get("ANILA_BLAS", "openblas")
+    if choice not in ("openblas", "go"):
+        raise BuildError(f"ANILA_BLAS must be openblas or go, got {choice!r}")
+    blas_lib = blas_copy = None
+    if choice == "openblas":
+        inc, libdir, libname = _openblas()
+        blas_lib = blas_copy = os.path.join(libdir, libname)
+        env["CGO_CFLAGS"] = (env.get("CGO_CFLAGS", "") + f" -I{shlex.quote(inc)}").strip()
+        bundle = os.environ.get("ANILA_BUNDLE_OPENBLAS", "1")
+        if bundle not in ("0", "1"):
+            raise BuildError(f"ANILA_BUNDLE_OPENBLAS must be 0 or 1, got {bundle!r}")
+        # Installed from source, the extension finds libscipy_openblas beside itself ($ORIGIN);
+        # in a wheel, auditwheel copies it into anila.libs/ and rewrites the RPATH.
+        rpath = "$ORIGIN" if bundle == "1" else shlex.quote(libdir)
+        if bundle == "0":
+            blas_copy = None
+        env["CGO_LDFLAGS"] = (env.get("CGO_LDFLAGS", "") + f" -L{shlex.quote(libdir)} -Wl,-rpath,{rpath}").strip()
     tools = os.path.join(HERE, "build", "tools")
     os.makedirs(tools, exist_ok=True)
-    _run([go, "build", "-o", tools + os.sep, "github.com/go-python/gopy", "golang.org/x/tools/cmd/goimports"], env)
+    tool_env = dict(env, CC=shutil.which("cc") or cc)  # gopy and goimports are pure Go
+    tool_env["CGO_ENABLED"] = "0"
+    _run([go, "build", "-o", tools + os.sep, "github.com/go-python/gopy", "golang.org/x/tools/cmd/goimports"], tool_env)
     env["PATH"] = tools + os.pathsep + env["PATH"]
     # gopy's output must lie inside the Go module; a folder starting with "_" keeps the
     # generated package main out of ./...
     out = os.path.join(HERE, "build", "_gopy")
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [os.path.join(tools, "gopy"), "build", f"-output={out}", f"-vm={sys.executable}", "-name=capi"]
-    if use_openblas:
+    # -dynamic-link: the extension does not link libpython; the interpreter that loads it
+    # provides the symbols (manylinux interpreters have no libpython.so).
+    cmd = [os.path.join(tools, "gopy"), "build", f"-output={out}", f"-vm={sys.executable}", "-name=capi",
+           "-dynamic-link=true"]
+    if blas_lib:
         cmd.append("-build-tags=cblas")
     cmd.append("./capi")
     _run(cmd, env)
@@ -94,7 +126,9 @@ def build_library(dest: str) -> None:
         raise BuildError(f"gopy produced {so} in {out}, expected one _capi*.so")
     for f in RUNTIME_FILES + (so[0],):
         shutil.copy2(os.path.join(out, f), os.path.join(dest, f))
-    print(f"anila build: BLAS = {'OpenBLAS' if use_openblas else 'pure Go (gonum)'}", flush=True)
+    if blas_copy:
+        shutil.copy2(blas_copy, os.path.join(dest, os.path.basename(blas_copy)))
+    print(f"anila build: BLAS = {'OpenBLAS from scipy-openblas32' if blas_lib else 'pure Go (gonum)'}", flush=True)
 
 
 class BuildPyWithGo(build_py):

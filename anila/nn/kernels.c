@@ -1,140 +1,90 @@
 //go:build cblas
 
-// Float32 activation kernels for the cblas build, written so that gcc vectorises them;
-// kernels_c.go calls them.
-// Each kernel is cloned for AVX2 and baseline x86-64 and built with -O3 -fno-trapping-math,
-// which lets gcc turn the clamps into vector selects (IEEE results are unchanged), and with
-// -fno-fast-math: gopy compiles cgo code with -ffast-math, which would fold the rounding
-// trick of anila_expf away (caught by the PyTorch cross-check).
-#pragma GCC optimize ("O3", "no-fast-math", "no-trapping-math")
+// Native kernels for the cblas build, called by kernels_c.go: float32 activations, im2col
+// and col2im. kernels_body.h holds their bodies; it is compiled twice, for AVX2 and for
+// baseline x86-64, and each public function calls the copy that the processor can run
+// (cpuid, checked once at load). This is done by hand rather than with target_clones, whose
+// ifunc resolvers clang (zig cc, used for the portable wheels) cannot link into a Go shared
+// library.
+//
+// Flags: -O3 -fno-fast-math (kernels_c.go): gopy compiles cgo code with -ffast-math, which
+// would fold the rounding trick of anila_expf away (caught by the PyTorch cross-check); and
+// no trapping math (clang's default; a pragma for gcc), which lets the compiler turn the
+// clamps into vector selects (IEEE results are unchanged). No FMA is enabled, so no product
+// and sum are contracted: the kernels compute what the Go loops compute.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-fast-math", "no-trapping-math")
+#endif
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
-// exp(x) in float32 (Cody–Waite reduction, degree-6 polynomial, rounding by the 1.5·2²³
-// trick): the same algorithm as expf32 in fastexp.go, written so that gcc vectorises it
-// (-fno-trapping-math lets it turn the clamps into selects; IEEE results are unchanged).
-static inline float anila_expf(float x) {
-	const float log2e = 1.44269504088896341f, ln2hi = 0.693359375f, ln2lo = -2.12194440e-4f;
-	const float shifter = 12582912.0f; // 1.5·2²³: t's low mantissa bits hold round(x·log2e)
-	x = x < 88.0f ? x : 88.0f;
-	x = x > -87.0f ? x : -87.0f;
-	float t = x * log2e + shifter;
-	float kf = t - shifter;
-	float r = x - kf * ln2hi - kf * ln2lo;
-	float p = 1.0f / 720;
-	p = p * r + 1.0f / 120;
-	p = p * r + 1.0f / 24;
-	p = p * r + 1.0f / 6;
-	p = p * r + 0.5f;
-	p = p * r + 1.0f;
-	p = p * r + 1.0f;
-	uint32_t tb, u;
-	memcpy(&tb, &t, 4);
-	u = (tb - 0x4B400000u + 127u) << 23; // 2^k
-	float s;
-	memcpy(&s, &u, 4);
-	return p * s;
+#define ANILA_CAT2(a, b) a##b
+#define ANILA_CAT(a, b) ANILA_CAT2(a, b)
+#define ANILA_NAME(f) ANILA_CAT(f, ANILA_SUFFIX)
+
+#if defined(__x86_64__)
+#define ANILA_SUFFIX _avx2
+#define ANILA_ATTR __attribute__((target("avx2")))
+#include "kernels_body.h"
+#undef ANILA_SUFFIX
+#undef ANILA_ATTR
+#endif
+
+#define ANILA_SUFFIX _base
+#define ANILA_ATTR
+#include "kernels_body.h"
+#undef ANILA_SUFFIX
+#undef ANILA_ATTR
+
+// anila_isa is the instruction set the kernels run: 1 for AVX2, 0 for baseline.
+static int anila_isa = 0;
+
+static int anila_cpu_has_avx2(void) {
+#if defined(__x86_64__)
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+	if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return 0;
+	unsigned lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 6) != 6) return 0; // the OS saves the YMM registers
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+	return (b & bit_AVX2) != 0;
+#else
+	return 0;
+#endif
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
-void anila_silu_f32(const float *x, float *y, long n) {
-	for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + anila_expf(-x[i]));
+__attribute__((constructor)) static void anila_kernels_init(void) { anila_isa = anila_cpu_has_avx2(); }
+
+// anila_kernels_isa names the instruction set in use ("avx2" or "baseline").
+const char *anila_kernels_isa(void) { return anila_isa ? "avx2" : "baseline"; }
+
+// anila_kernels_set_isa selects AVX2 (1, only where the processor has it) or baseline (0),
+// for tests; it returns the previous choice.
+int anila_kernels_set_isa(int avx2) {
+	int old = anila_isa;
+	anila_isa = avx2 && anila_cpu_has_avx2();
+	return old;
 }
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
-void anila_silu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n) {
-	for (long i = 0; i < n; i++) {
-		float xv = x[i], s;
-		s = (xv > 1e-6f || xv < -1e-6f) ? y[i] / xv : 1.0f / (1.0f + anila_expf(-xv));
-		dx[i] = dy[i] * (s + y[i] * (1.0f - s));
-	}
-}
+#if defined(__x86_64__)
+#define ANILA_DISPATCH(name, params, args) \
+	void name params { if (anila_isa) ANILA_CAT(name, _avx2) args; else ANILA_CAT(name, _base) args; }
+#else
+#define ANILA_DISPATCH(name, params, args) \
+	void name params { ANILA_CAT(name, _base) args; }
+#endif
 
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
-void anila_tanh_f32(const float *x, float *y, long n) {
-	for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (anila_expf(2.0f * x[i]) + 1.0f);
-}
-
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
-void anila_leaky_f32(const float *x, float *y, long n, float slope) {
-	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
-}
-
-__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math")))
-void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope) {
-	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
-}
-
-// im2col and col2im of Conv2d (conv.go has the Go versions and the layout): the patch
-// matrix of one image, rows ld apart, for float32 and float64. Stride 2 gets its own loop so
-// that gcc vectorises the strided gather and scatter.
-#define ANILA_SPAN                                                   \
-	long off = kx - pad, lo = 0, hi;                                 \
-	if (off < 0) lo = (-off + s - 1) / s;                            \
-	hi = (W - off + s - 1) / s;                                      \
-	if (hi > ow) hi = ow;                                            \
-	if (hi < lo) hi = lo;
-
-#define ANILA_IM2COL(T, NAME)                                                                    \
-	__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math"))) \
-	void NAME(const T *x, T *cols, long ld, long inC, long H, long W, long K, long s, long pad,  \
-	          long oh, long ow) {                                                              \
-		for (long ci = 0; ci < inC; ci++) {                                                    \
-			const T *img = x + ci * H * W;                                                     \
-			for (long ky = 0; ky < K; ky++)                                                    \
-				for (long kx = 0; kx < K; kx++) {                                              \
-					T *row = cols + ((ci * K + ky) * K + kx) * ld;                             \
-					ANILA_SPAN                                                                 \
-					for (long oy = 0; oy < oh; oy++) {                                         \
-						long iy = oy * s - pad + ky;                                           \
-						T *out = row + oy * ow;                                                \
-						if (iy < 0 || iy >= H) {                                               \
-							memset(out, 0, ow * sizeof(T));                                    \
-							continue;                                                          \
-						}                                                                      \
-						for (long i = 0; i < lo; i++) out[i] = 0;                              \
-						for (long i = hi; i < ow; i++) out[i] = 0;                             \
-						const T *src = img + iy * W + off;                                     \
-						if (s == 1) {                                                          \
-							memcpy(out + lo, src + lo, (hi - lo) * sizeof(T));                 \
-						} else if (s == 2) {                                                   \
-							for (long i = lo; i < hi; i++) out[i] = src[2 * i];                \
-						} else {                                                               \
-							for (long i = lo; i < hi; i++) out[i] = src[s * i];                \
-						}                                                                      \
-					}                                                                          \
-				}                                                                              \
-		}                                                                                      \
-	}
-
-#define ANILA_COL2IM(T, NAME)                                                                    \
-	__attribute__((target_clones("avx2", "default"), optimize("O3", "no-fast-math", "no-trapping-math"))) \
-	void NAME(const T *cols, T *dx, long ld, long inC, long H, long W, long K, long s, long pad, \
-	          long oh, long ow) {                                                              \
-		for (long ci = 0; ci < inC; ci++) {                                                    \
-			T *img = dx + ci * H * W;                                                          \
-			for (long ky = 0; ky < K; ky++)                                                    \
-				for (long kx = 0; kx < K; kx++) {                                              \
-					const T *row = cols + ((ci * K + ky) * K + kx) * ld;                       \
-					ANILA_SPAN                                                                 \
-					for (long oy = 0; oy < oh; oy++) {                                         \
-						long iy = oy * s - pad + ky;                                           \
-						if (iy < 0 || iy >= H) continue;                                       \
-						const T *in = row + oy * ow;                                           \
-						T *dst = img + iy * W + off;                                           \
-						if (s == 1) {                                                          \
-							for (long i = lo; i < hi; i++) dst[i] += in[i];                    \
-						} else if (s == 2) {                                                   \
-							for (long i = lo; i < hi; i++) dst[2 * i] += in[i];                \
-						} else {                                                               \
-							for (long i = lo; i < hi; i++) dst[s * i] += in[i];                \
-						}                                                                      \
-					}                                                                          \
-				}                                                                              \
-		}                                                                                      \
-	}
-
-ANILA_IM2COL(float, anila_im2col_f32)
-ANILA_IM2COL(double, anila_im2col_f64)
-ANILA_COL2IM(float, anila_col2im_f32)
-ANILA_COL2IM(double, anila_col2im_f64)
+ANILA_DISPATCH(anila_silu_f32, (const float *x, float *y, long n), (x, y, n))
+ANILA_DISPATCH(anila_silu_back_f32, (const float *x, const float *y, const float *dy, float *dx, long n), (x, y, dy, dx, n))
+ANILA_DISPATCH(anila_tanh_f32, (const float *x, float *y, long n), (x, y, n))
+ANILA_DISPATCH(anila_leaky_f32, (const float *x, float *y, long n, float slope), (x, y, n, slope))
+ANILA_DISPATCH(anila_leaky_back_f32, (const float *x, const float *dy, float *dx, long n, float slope), (x, dy, dx, n, slope))
+#define ANILA_PATCH_ARGS (S, D, ld, inC, H, W, K, s, pad, oh, ow)
+ANILA_DISPATCH(anila_im2col_f32, (const float *S, float *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
+ANILA_DISPATCH(anila_im2col_f64, (const double *S, double *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
+ANILA_DISPATCH(anila_col2im_f32, (const float *S, float *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
+ANILA_DISPATCH(anila_col2im_f64, (const double *S, double *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)

@@ -3,7 +3,9 @@
 package nn
 
 /*
-#cgo CFLAGS: -O3
+#cgo CFLAGS: -O3 -fno-fast-math
+const char *anila_kernels_isa(void);
+int anila_kernels_set_isa(int avx2);
 void anila_silu_f32(const float *x, float *y, long n);
 void anila_silu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n);
 void anila_tanh_f32(const float *x, float *y, long n);
@@ -19,6 +21,19 @@ import "C"
 import "unsafe"
 
 func fp(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
+// kernelISA names the instruction set the native kernels run ("avx2" or "baseline").
+func kernelISA() string { return C.GoString(C.anila_kernels_isa()) }
+
+// setKernelISA selects the AVX2 kernels (where the processor has them) or the baseline ones,
+// for tests; it returns whether AVX2 was in use before.
+func setKernelISA(avx2 bool) bool {
+	v := 0
+	if avx2 {
+		v = 1
+	}
+	return C.anila_kernels_set_isa(C.int(v)) != 0
+}
 
 // With the cblas build tag, Conv2d's im2col and col2im run in C (vectorised by gcc).
 func init() {
