@@ -3,7 +3,12 @@
 For each configuration — per Langevin step and per training iteration; float32 and float64;
 1 and 2 threads (torch's thread count set to match); SGLD and AniLA — anila and PyTorch run
 alternately, several repetitions each, and the median and spread (min–max) are reported.
-Writes bench/results.json and bench/results.md and prints the table. Run with `make bench`.
+Every row names the kernels each side ran: anila's OpenBLAS and the kernel family it picked at
+run time (anila.blas(), checked against threadpoolctl), PyTorch's BLAS (MKL), oneDNN and the
+CPU capability its kernels were dispatched for (torch.__config__).
+Writes bench/results.json and bench/results.md and prints the table. Run with `make bench`,
+which unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for this command so that OpenBLAS picks
+its kernels as it would on a user's machine.
 """
 
 from __future__ import annotations
@@ -21,6 +26,41 @@ import anila
 import anila.torch as at
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def anila_kernels():
+    """anila's BLAS and kernel family, with threadpoolctl's view of the same library."""
+    name = anila.blas()
+    try:
+        import threadpoolctl
+    except ImportError:
+        return name
+    pkg = os.path.dirname(os.path.dirname(anila.__file__))
+    ours = [i for i in threadpoolctl.threadpool_info()
+            if i.get("internal_api") == "openblas" and i["filepath"].startswith(os.path.join(pkg, "anila"))]
+    if ours and ours[0].get("architecture") and ours[0]["architecture"] not in name:
+        raise RuntimeError(f"anila.blas() says {name!r} but threadpoolctl sees {ours[0]}")
+    return name
+
+
+def torch_kernels():
+    """PyTorch's BLAS, oneDNN and dispatched CPU capability, from torch.__config__."""
+    import re
+
+    import torch
+
+    cfg = torch.__config__.show()
+    parts = []
+    m = re.search(r"Math Kernel Library Version ([\w.]+)", cfg)
+    if m:
+        parts.append(f"MKL {m.group(1)}")
+    elif "BLAS_INFO=" in cfg:
+        parts.append("BLAS " + re.search(r"BLAS_INFO=(\w+)", cfg).group(1))
+    m = re.search(r"MKL-DNN (v[\w.]+)", cfg)
+    if m:
+        parts.append(f"oneDNN {m.group(1)}")
+    parts.append(f"{torch.backends.cpu.get_cpu_capability()} kernels")
+    return ", ".join(parts)
 
 
 def torch_threads(n):
@@ -95,6 +135,18 @@ def measure(reps, fa, ft):
     return a, t
 
 
+def cpu_model():
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
 def summary(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "runs": xs}
 
@@ -108,6 +160,9 @@ def main():
     import torch
 
     step_k, iter_k = (20, 2) if args.quick else (200, 5)
+    kernels = dict(anila=anila_kernels(), torch=torch_kernels(),
+                   OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE"))
+    print(f"anila: {kernels['anila']}\ntorch: {kernels['torch']}", flush=True)
     rows = []
     for threads in (1, 2):
         anila.set_num_threads(threads)
@@ -138,6 +193,8 @@ def main():
                 m.close()
     for r in rows:
         r["speedup"] = r["torch"]["median"] / r["anila"]["median"]
+        r.setdefault("anila_kernels", kernels["anila"])
+        r.setdefault("torch_kernels", kernels["torch"])
     old_path = os.path.join(HERE, "results.json")
     if args.only and os.path.exists(old_path):  # keep the other model's rows from the last run
         with open(old_path) as f:
@@ -152,21 +209,24 @@ def main():
         overhead.append(dict(what=r["what"], threads=r["threads"], dtype=r["dtype"],
                              anila=r["anila"]["median"] / base["anila"]["median"] - 1,
                              torch=r["torch"]["median"] / base["torch"]["median"] - 1))
-    env = dict(machine=platform.machine(), processor=platform.processor() or "?", cpus=os.cpu_count(),
+    env = dict(machine=platform.machine(), processor=cpu_model(), cpus=os.cpu_count(),
+               OPENBLAS_CORETYPE=kernels["OPENBLAS_CORETYPE"],
                anila=anila.__version__, blas=anila.blas(), torch=torch.__version__, reps=args.reps,
                python=platform.python_version(), date=time.strftime("%Y-%m-%d"))
     out = dict(env=env, rows=rows, anila_overhead_over_sgld=overhead)
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(out, f, indent=1)
-    lines = [f"anila {env['anila']} ({env['blas']}) vs PyTorch {env['torch']}, {env['cpus']} CPUs, "
-             f"median of {args.reps} alternating runs (min–max in brackets)", "",
-             "| model | work | threads | dtype | sampler | anila ms | torch ms | torch/anila |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [f"anila {env['anila']} vs PyTorch {env['torch']} on {env['processor']}, {env['cpus']} CPUs, "
+             f"median of {args.reps} alternating runs (min–max in brackets); "
+             f"OPENBLAS_CORETYPE {'unset' if env['OPENBLAS_CORETYPE'] is None else '= ' + env['OPENBLAS_CORETYPE']}", "",
+             "| model | work | threads | dtype | sampler | anila ms | torch ms | torch/anila | anila kernels | torch kernels |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         a, t = r["anila"], r["torch"]
         lines.append(f"| {r['model']} | {r['what']} | {r['threads']} | {r['dtype']} | {r['sampler']} | "
                      f"{1e3 * a['median']:.3f} [{1e3 * a['min']:.3f}–{1e3 * a['max']:.3f}] | "
-                     f"{1e3 * t['median']:.3f} [{1e3 * t['min']:.3f}–{1e3 * t['max']:.3f}] | {r['speedup']:.2f}x |")
+                     f"{1e3 * t['median']:.3f} [{1e3 * t['min']:.3f}–{1e3 * t['max']:.3f}] | {r['speedup']:.2f}x | "
+                     f"{r.get('anila_kernels', '?')} | {r.get('torch_kernels', '?')} |")
     lines += ["", "AniLA's overhead over SGLD (median time ratio − 1):", "",
               "| work | threads | dtype | anila | torch |", "|---|---|---|---|---|"]
     for o in overhead:

@@ -69,9 +69,15 @@ func TestOpenBLASGemmMatchesGonum(t *testing.T) {
 func TestOpenBLASGemmChecksSizes(t *testing.T) {
 	var ob openBLAS
 	for name, call := range map[string]func(){
-		"short A":  func() { ob.Sgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4) },
-		"short C":  func() { ob.Dgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float64, 16), 4, make([]float64, 16), 4, 0, make([]float64, 15), 4) },
-		"bad lda":  func() { ob.Dgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float64, 16), 3, make([]float64, 16), 4, 0, make([]float64, 16), 4) },
+		"short A": func() {
+			ob.Sgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float32, 15), 4, make([]float32, 16), 4, 0, make([]float32, 16), 4)
+		},
+		"short C": func() {
+			ob.Dgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float64, 16), 4, make([]float64, 16), 4, 0, make([]float64, 15), 4)
+		},
+		"bad lda": func() {
+			ob.Dgemm(blas.NoTrans, blas.NoTrans, 4, 4, 4, 1, make([]float64, 16), 3, make([]float64, 16), 4, 0, make([]float64, 16), 4)
+		},
 		"negative": func() { ob.Sgemm(blas.NoTrans, blas.NoTrans, -1, 4, 4, 1, nil, 4, nil, 4, 0, nil, 4) },
 	} {
 		func() {

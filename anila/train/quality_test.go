@@ -1,6 +1,7 @@
 package train
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"sort"
@@ -12,15 +13,14 @@ import (
 	"github.com/anila-ebm/anila/anila/sampler"
 )
 
-// qualityCase is a training run that must bring MMD² to held-out data at least 5x below
-// the untrained model's.
+// qualityCase is a training run that must bring MMD² to held-out data well below the
+// untrained model's (qualityRuns gives the factor).
 type qualityCase struct {
 	set    string
 	method sampler.Method
 	cfg    func() Config
 	arch   nn.Arch
 	iters  int
-	want   float64
 }
 
 // scoreBandwidth is narrow on purpose: kernels of 0.5 and wider cannot tell blurred rings
@@ -90,17 +90,34 @@ func runQuality(t *testing.T, c qualityCase, seed uint64) (before, after, clippe
 	return before, score(t, tr, held, seed+1), tr.History.Clipped[tr.Iter-1]
 }
 
-// qualitySeeds are the runs per case; the median ratio must reach the target. Single runs
-// of the same settings vary by 2-10x between seeds, and so does a median of five (rings
-// AniLA: 4.5x over seeds 1-5, 7.0x over seeds 1-9).
-var qualitySeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+// qualityTier picks how many runs TestTrainingImprovesMMD makes: "quick" (make test) or
+// "full" (make test-quality: go test -run Improves ./anila/train -args -quality=full).
+var qualityTier = flag.String("quality", "quick", "training-quality tier: quick (three seeds per case) or full (nine)")
 
-// TestTrainingImprovesMMD trains on rings and 8 Gaussians with SGLD and AniLA, nine seeds
-// each, and requires the median MMD² reduction to be at least c.want (5x).
+// qualityRuns are the seeds per case and the median reduction they must reach. Single runs
+// of the same settings vary by 2-10x between seeds, and so does a median of five (rings
+// AniLA: 4.5x over seeds 1-5, 7.0x over seeds 1-9), so the full tier takes nine seeds and
+// the 5x target. The quick tier takes seeds 1-3 and 4x: of the 36 full-tier runs measured
+// (Haswell kernels) one fell below 4x (3.8x), so a median of three falls below it by chance
+// in well under 1% of runs, while training that does not work gives about 1x.
+func qualityRuns(t *testing.T) (seeds []uint64, want float64) {
+	switch *qualityTier {
+	case "quick":
+		return []uint64{1, 2, 3}, 4
+	case "full":
+		return []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9}, 5
+	}
+	t.Fatalf("-quality=%q: want quick or full", *qualityTier)
+	return nil, 0
+}
+
+// TestTrainingImprovesMMD trains on rings and 8 Gaussians with SGLD and AniLA, over the
+// seeds of the tier (qualityRuns), and requires the median MMD² reduction to reach its target.
 func TestTrainingImprovesMMD(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains seventy-two models")
+		t.Skip("trains twenty-four models (seventy-two with -quality=full)")
 	}
+	seeds, want := qualityRuns(t)
 	if nn.PureGo() {
 		// Training is chaotic: other rounding gives other models, and the targets below were
 		// measured with the OpenBLAS build that `make test` and pip use (go test -tags cblas).
@@ -111,7 +128,7 @@ func TestTrainingImprovesMMD(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%v", c.set, c.method), func(t *testing.T) {
 			t.Parallel()
 			var ratios []float64
-			for _, seed := range qualitySeeds {
+			for _, seed := range seeds {
 				before, after, clipped := runQuality(t, c, seed)
 				r := before / after
 				if after <= 0 {
@@ -123,8 +140,8 @@ func TestTrainingImprovesMMD(t *testing.T) {
 			sort.Float64s(ratios)
 			med := ratios[len(ratios)/2]
 			t.Logf("median reduction %.1fx over %d seeds (min %.1fx, max %.1fx)", med, len(ratios), ratios[0], ratios[len(ratios)-1])
-			if med < c.want {
-				t.Errorf("median MMD² reduction %.2fx, want >= %gx", med, c.want)
+			if med < want {
+				t.Errorf("median MMD² reduction %.2fx, want >= %gx", med, want)
 			}
 		})
 	}
@@ -139,8 +156,8 @@ func TestTrainingImprovesMMD(t *testing.T) {
 // the outer rings are smeared into one band.
 func qualityCases() []qualityCase {
 	arch := nn.Arch{Kind: "mlp", In: 2, Hidden: []int{128, 128}, Activation: "leakyrelu", Slope: 0.05}
-	mk := func(set string, m sampler.Method, iters int, eta, b, want float64) qualityCase {
-		return qualityCase{set: set, method: m, arch: arch, iters: iters, want: want, cfg: func() Config {
+	mk := func(set string, m sampler.Method, iters int, eta, b float64) qualityCase {
+		return qualityCase{set: set, method: m, arch: arch, iters: iters, cfg: func() Config {
 			c := DefaultConfig()
 			c.Sampler.Method = m
 			c.Sampler.StepSize, c.Sampler.Threshold = eta, b
@@ -152,9 +169,9 @@ func qualityCases() []qualityCase {
 		// Measured medians over these nine seeds with the central noise box (CentralBox):
 		// rings SGLD 7.4x, AniLA 7.0x; 8 Gaussians SGLD 8.6x, AniLA 8.3x. With the data's full
 		// range as the noise box, over seeds 1-5: 4.5x, 2.8x, 9.9x and 8.8x.
-		mk("rings", sampler.SGLD, 4000, 0.005, 10, 5),
-		mk("rings", sampler.AniLA, 4000, 0.005, 10, 5),
-		mk("8gaussians", sampler.SGLD, 2000, 0.005, 10, 5),
-		mk("8gaussians", sampler.AniLA, 2000, 0.03, 3, 5),
+		mk("rings", sampler.SGLD, 4000, 0.005, 10),
+		mk("rings", sampler.AniLA, 4000, 0.005, 10),
+		mk("8gaussians", sampler.SGLD, 2000, 0.005, 10),
+		mk("8gaussians", sampler.AniLA, 2000, 0.03, 3),
 	}
 }
