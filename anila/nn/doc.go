@@ -8,8 +8,10 @@
 // architecture descriptions: mlp, convnet, vanilla), energy.go (NetEnergy: a net with
 // parameters as a sampler.Energy, spread over the cores by chains), classifier.go (nets with
 // several outputs trained by softmax cross-entropy; the FID feature net), fastexp.go (float32
-// exp), and for the cblas build tag blas_cblas.go (OpenBLAS through gonum's netlib binding)
-// and kernels_c.go with kernels.c (vectorised float32 activations, im2col and col2im).
+// exp), and for the cblas build tag blas_openblas.go (Sgemm and Dgemm in the OpenBLAS of the
+// PyPI package scipy-openblas32, through cgo) and kernels_c.go with kernels.c and
+// kernels_body.h (vectorised float32 activations, im2col and col2im, in AVX2 and baseline
+// copies chosen at run time).
 //
 // Parameters of a net live in one flat vector: the layers' parameters in layer order, and
 // within a Linear layer the weight (out×in, row-major, as PyTorch stores it) then the bias.

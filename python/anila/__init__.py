@@ -48,7 +48,9 @@ def model_defaults(energy: str = "mlp") -> dict:
 
 
 def blas() -> str:
-    """The BLAS the library was built with (OpenBLAS or gonum's pure Go)."""
+    """The BLAS in use: OpenBLAS with its version and the kernel family it chose for this
+    processor at load time (e.g. "OpenBLAS 0.3.34.481.3 (scipy-openblas32, SkylakeX kernels)"),
+    or "gonum (pure Go)" for a build with ANILA_BLAS=go."""
     return _capi.BLAS()
 
 

@@ -260,3 +260,22 @@ def test_noise_box_defaults():
     imgs = np.random.default_rng(0).uniform(-1, 1, size=(20, 1, 8, 8)).astype(np.float32)
     c = anila.train(imgs, energy="convnet", nf=2, iterations=0, progress=False).config
     assert abs(c["NoiseLo"] - float(imgs.min())) < 1e-6 and abs(c["NoiseHi"] - float(imgs.max())) < 1e-6
+
+
+def test_blas_names_library_version_and_kernels():
+    """anila.blas() names OpenBLAS, its version and the kernels it picked (or pure Go), and the
+    kernels are those that the loaded library reports to threadpoolctl."""
+    import re
+
+    name = anila.blas()
+    if name == "gonum (pure Go)":
+        return
+    m = re.fullmatch(r"OpenBLAS (0\.3\.[\d.]+) \(scipy-openblas32, (\w+) kernels\)", name)
+    assert m, name
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pkg = os.path.dirname(anila.__file__)
+    ours = [i for i in threadpoolctl.threadpool_info()
+            if i.get("internal_api") == "openblas" and os.path.dirname(i["filepath"]).startswith(pkg)]
+    assert len(ours) == 1, threadpoolctl.threadpool_info()
+    assert ours[0]["version"] == m.group(1) and ours[0]["architecture"] == m.group(2), (ours, name)
+    assert ours[0]["num_threads"] == 1  # anila parallelises over chains itself
