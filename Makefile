@@ -107,7 +107,7 @@ wheel: sdist
 	rm -rf build/wheelhouse dist/*.whl && mkdir -p build/wheelhouse
 	@[ -n "$(WHEEL_PYTHONS)" ] || { echo "no CPython 3.9-3.13 found"; exit 1; }
 	for py in $(WHEEL_PYTHONS); do \
-	  ANILA_BUNDLE_OPENBLAS=0 CC="$(abspath $(VPY)) -m ziglang cc -target x86_64-linux-gnu.$(WHEEL_GLIBC)" \
+	  ANILA_BLAS=openblas ANILA_BUNDLE_OPENBLAS=0 CC="$(abspath $(VPY)) -m ziglang cc -target x86_64-linux-gnu.$(WHEEL_GLIBC)" \
 	  ZIG_GLOBAL_CACHE_DIR=$(abspath build/zig-cache) ZIG_LOCAL_CACHE_DIR=$(abspath build/zig-cache) \
 	  $$py -m pip wheel -q --no-deps -w build/wheelhouse dist/anila-*.tar.gz || exit 1; \
 	done
