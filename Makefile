@@ -84,6 +84,7 @@ test-go:
 	$(GO_BLAS_ENV) $(GO) vet $(GO_TAGS) ./anila/... ./capi/...
 	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/...
 	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/ ./anila/sampler/
+	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/
 
 test-python:
 	cd python/tests && ../../$(VPY) -m pytest -q -p no:cacheprovider .

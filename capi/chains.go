@@ -87,6 +87,10 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 			x[i] = T(r.NormFloat64())
 		}
 	case "buffer", "data":
+		// The buffer and the data belong to the model, which a training call on another
+		// thread may be changing: read them under the model's lock.
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		src, rows, err := c.pools(how)
 		if err != nil {
 			return err

@@ -25,7 +25,8 @@ type SamplerOptions struct {
 	ClampLo, ClampHi float64
 }
 
-// DefaultSamplerOptions is AniLA with η = 0.03, b = 3, ε = 1, per coordinate, no clamp.
+// DefaultSamplerOptions are the sampler settings of train.DefaultConfig (the toy defaults),
+// per coordinate, with no clamp.
 func DefaultSamplerOptions() SamplerOptions {
 	c := train.DefaultConfig().Sampler
 	return SamplerOptions{Sampler: c.Method.String(), StepSize: c.StepSize, Threshold: c.Threshold,
