@@ -24,15 +24,12 @@ func newComponent(mean, cov []float64) (component, error) {
 	if len(cov) != d*d {
 		return component{}, fmt.Errorf("energy: covariance has %d entries, want %d×%d", len(cov), d, d)
 	}
-	for i := 0; i < d; i++ {
-		for j := 0; j < d; j++ {
-			if cov[i*d+j] != cov[j*d+i] {
-				return component{}, fmt.Errorf("energy: covariance is not symmetric at (%d,%d)", i, j)
-			}
-		}
+	cov, err := symmetrize(cov, d)
+	if err != nil {
+		return component{}, err
 	}
 	var ch mat.Cholesky
-	if ok := ch.Factorize(mat.NewSymDense(d, append([]float64(nil), cov...))); !ok {
+	if ok := ch.Factorize(mat.NewSymDense(d, cov)); !ok {
 		return component{}, fmt.Errorf("energy: covariance is not positive definite")
 	}
 	var inv mat.SymDense
@@ -47,6 +44,31 @@ func newComponent(mean, cov []float64) (component, error) {
 	}
 	c.logNorm = -0.5 * (ch.LogDet() + float64(d)*math.Log(2*math.Pi))
 	return c, nil
+}
+
+// symmetryTol is how far apart, relative to the largest entry, cov[i][j] and cov[j][i] may be
+// and still count as equal: products such as Q·diag(s)·Qᵀ are symmetric only up to rounding.
+const symmetryTol = 1e-10
+
+// symmetrize returns a copy of the d×d matrix cov with each pair (i,j), (j,i) replaced by its
+// mean, or an error naming the first pair that differs by more than rounding.
+func symmetrize(cov []float64, d int) ([]float64, error) {
+	scale := 0.0
+	for _, v := range cov {
+		scale = math.Max(scale, math.Abs(v))
+	}
+	out := append([]float64(nil), cov...)
+	for i := 0; i < d; i++ {
+		for j := i + 1; j < d; j++ {
+			a, b := cov[i*d+j], cov[j*d+i]
+			if math.Abs(a-b) > symmetryTol*scale {
+				return nil, fmt.Errorf("energy: covariance is not symmetric: cov[%d][%d] = %g but cov[%d][%d] = %g "+
+					"(they may differ by rounding only, %g of the largest entry)", i, j, a, j, i, b, symmetryTol)
+			}
+			out[i*d+j], out[j*d+i] = (a+b)/2, (a+b)/2
+		}
+	}
+	return out, nil
 }
 
 // logpdf returns log N(x; μ, Σ) and writes −Σ⁻¹(x−μ) into grad; r is scratch of length d.

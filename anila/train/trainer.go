@@ -52,9 +52,8 @@ type Trainer[T nn.Float] struct {
 	src         sampler.RandSource[T]
 	batch, f    []T
 	dOut, grad  []T
-	prev        []T // the parameters before the last update
+	undo        undoLog[T]
 	centered    bool
-	havePrev    bool
 	perm, chain []int
 	swaps       []int
 }
@@ -167,7 +166,7 @@ func (t *Trainer[T]) prepare() error {
 	t.f = make([]T, 2*m)
 	t.dOut = make([]T, 2*m)
 	t.grad = make([]T, len(t.Params))
-	t.prev = make([]T, len(t.Params))
+	t.undo = newUndoLog[T](len(t.Params), m, d)
 	t.chain = make([]int, m)
 	t.swaps = make([]int, m)
 	if t.Buffer != nil {
@@ -302,6 +301,7 @@ func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 
 // restore rolls the trainer back to a snapshot made by Marshal, keeping its data.
 func (t *Trainer[T]) restore(b []byte) error {
+	t.undo.cur.valid, t.undo.prev.valid = false, false
 	r, err := Unmarshal[T](b)
 	if err != nil {
 		return err
@@ -324,6 +324,7 @@ func (t *Trainer[T]) restore(b []byte) error {
 
 func (t *Trainer[T]) iterate() error {
 	start := time.Now()
+	t.beginIteration()
 	c := &t.Config
 	d, m := t.Dim(), c.BatchSize
 	x := t.state.X[:m*d]
@@ -350,7 +351,7 @@ func (t *Trainer[T]) iterate() error {
 	info := t.chains(t.src)
 	if c.Init == InitBuffer {
 		for k, j := range t.chain {
-			copy(t.Buffer[j*d:(j+1)*d], x[k*d:(k+1)*d])
+			t.writeBufferRow(j, x[k*d:(k+1)*d])
 		}
 	}
 
@@ -392,6 +393,7 @@ func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) er
 			m, d, len(batch), len(z0), len(zOut))
 	}
 	start := time.Now()
+	t.beginIteration()
 	copy(t.state.X, z0)
 	info := t.chains(src)
 	copy(t.batch[:m*d], batch)
@@ -401,20 +403,13 @@ func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) er
 	return t.update(info, start)
 }
 
-// diverged undoes the previous iteration's update, whose parameters gave the non-finite
-// values just seen, so that the model is left as it was when its energies were last
-// finite (the optimizer's moments are kept), and reports the divergence.
+// diverged undoes the running iteration and the one before it, whose update gave the
+// parameters that produced the non-finite values just seen: parameters, optimizer moments,
+// replay buffer, random stream, iteration count and history go back to what they were after
+// the last iteration whose parameters gave finite energies. It reports the divergence.
 func (t *Trainer[T]) diverged(what string) error {
 	err := &DivergenceError{Iter: t.Iter + 1, What: what}
-	if t.Iter == 0 || !t.havePrev {
-		return err
-	}
-	copy(t.Params, t.prev)
-	t.havePrev = false
-	t.Iter--
-	for _, col := range t.History.Columns() {
-		*col = (*col)[:len(*col)-1]
-	}
+	t.rewind(true)
 	return err
 }
 
@@ -462,13 +457,10 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 			t.grad[i] *= s
 		}
 	}
-	copy(t.prev, t.Params)
-	t.havePrev = true
 	update(c, &t.opt, t.Params, t.grad)
 	for _, v := range t.Params {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			copy(t.Params, t.prev) // roll back to the last finite parameters
-			t.havePrev = false
+			t.rewind(false) // back to the start of this iteration: the last finite parameters
 			return &DivergenceError{Iter: t.Iter + 1, What: "the update made a parameter non-finite"}
 		}
 	}

@@ -9,26 +9,34 @@ from .model import Model, train
 class EBM:
     """An energy-based model estimator: ``EBM(**params).fit(X)``.
 
-    ``__init__`` only stores the parameters (those of `anila.train`); `fit` trains and
-    returns self. Fitted attributes: ``model_`` (the `Model`), ``n_features_in_``,
-    ``history_`` and ``n_iter_``.
+    ``__init__`` only stores the parameters (those of `anila.train`, see
+    `anila.model_defaults`; an unknown name is a TypeError, as for a function) and checks
+    nothing else; `fit` validates, trains and returns self. Fitted attributes: ``model_`` (the
+    `Model`), ``n_features_in_``, ``history_`` and ``n_iter_``.
+
+    As in scikit-learn, `get_params` lists every parameter, with its default where it was not
+    given (the defaults of the chosen ``energy``), and `set_params` rejects unknown names.
     """
 
     def __init__(self, progress: bool = False, **params):
+        _check_names(params, TypeError)
         self.progress = progress
         self._param_names = sorted(params)
         for k, v in params.items():
             setattr(self, k, v)
 
     def get_params(self, deep: bool = True) -> dict:
-        """The estimator's parameters, as scikit-learn expects."""
-        out = {"progress": self.progress}
-        for k in self._param_names:
-            out[k] = getattr(self, k)
-        return out
+        """Every parameter of the estimator: the given values, and the defaults of the
+        chosen energy kind for the others (step_size and threshold None: per sampler)."""
+        given = {k: getattr(self, k) for k in self._param_names}
+        energy = given.get("energy", _config.DEFAULTS["energy"])
+        defaults = _config.defaults_for(energy) if energy in _config.ENERGIES else dict(_config.DEFAULTS)
+        return {"progress": self.progress, **defaults, **given}
 
     def set_params(self, **params) -> "EBM":
-        """Set parameters; returns self."""
+        """Set parameters (names as in `get_params`; an unknown one is a ValueError, as in
+        scikit-learn); returns self."""
+        _check_names(params, ValueError)
         for k, v in params.items():
             if k != "progress" and k not in self._param_names:
                 self._param_names = sorted(set(self._param_names) | {k})
@@ -59,5 +67,15 @@ class EBM:
         return self._fitted().energy(X)
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        given = {"progress": self.progress} if self.progress else {}
+        given.update({k: getattr(self, k) for k in self._param_names})
+        inner = ", ".join(f"{k}={v!r}" for k, v in given.items())
         return f"EBM({inner})"
+
+
+def _check_names(params: dict, exc: type) -> None:
+    """Raise exc naming the parameters that EBM does not have."""
+    valid = set(_config.DEFAULTS) | {"progress"}
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        raise exc(f"invalid parameter(s) {unknown} for EBM; valid parameters are {sorted(valid)}")

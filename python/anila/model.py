@@ -266,7 +266,7 @@ class Model:
             raise
 
     # -- sampling ---------------------------------------------------------------------------
-    def sample(self, n: int, steps: int | None = None, init=None, seed: int = 0, *,
+    def sample(self, n: int | None = None, steps: int | None = None, init=None, seed: int = 0, *,
                sampler: str | None = None, step_size: float | None = None,
                threshold: float | None = None, noise_scale: float | None = None,
                adjusted: bool | None = None, anisotropy: str | None = None,
@@ -275,7 +275,8 @@ class Model:
 
         steps: Langevin steps (default: 5 × the training steps K). init: "buffer" (the
         replay buffer, the default when the model has one), "noise" (uniform over the data's
-        range), "data" or an array of start points (n, dim). The sampler settings default to
+        range), "data" or an array of start points (n, dim); with an array, n may be left
+        out (it is the array's length). The sampler settings default to
         the training ones. Returns an (n, dim) array (and a dict of step statistics when
         return_info is True).
 
@@ -284,6 +285,15 @@ class Model:
         (steps, n) of the U[0, 1) draws of the Metropolis tests. Then init should be an array.
         """
         h = self._handle()
+        if not isinstance(init, (str, type(None))):
+            init = self._points(init, "init")
+            if n is None:
+                n = len(init)
+            elif check_int("n", n, 1, 1 << 24) != len(init):
+                raise ValueError(f"n is {n} but init has {len(init)} start points; pass n=None "
+                                 "(or leave it out) to sample from every row of init")
+        if n is None:
+            raise TypeError("sample() needs n, the number of samples, unless init is an array of start points")
         n = check_int("n", n, 1, 1 << 24)
         seed = check_seed(seed)
         meta = self._meta()
@@ -311,8 +321,6 @@ class Model:
         sopts = _config.sampler_options(p, box)
         if init is None:
             init = "buffer" if meta["has_buffer"] else "noise"
-        if not isinstance(init, str):
-            init = self._points(init, "init")
         out = _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
                           (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
         if return_info:

@@ -156,6 +156,20 @@ def test_estimator(rings):
     assert est.fit(rings).n_iter_ == 3
 
 
+def test_estimator_params_follow_scikit_learn():
+    """get_params lists every parameter with its default (the chosen energy's); a clone made
+    from get_params has the same parameters; __init__ stores values without checking them."""
+    est = anila.EBM(lr=1e-2)
+    params = est.get_params()
+    assert set(params) == set(anila.model_defaults()) | {"progress"}
+    assert params["lr"] == 1e-2 and params["iterations"] == anila.model_defaults()["iterations"]
+    assert anila.EBM(energy="convnet").get_params()["lr"] == anila.model_defaults("convnet")["lr"]
+    clone = anila.EBM(**params)
+    assert clone.get_params() == params
+    assert anila.EBM(l2=-5.0).get_params()["l2"] == -5.0  # validated by fit, not __init__
+    assert repr(est) == "EBM(lr=0.01)"
+
+
 def test_analytic_energies_and_sample():
     g = anila.energies.Gaussian([1.0, -1.0], [[1.0, 0.3], [0.3, 0.5]])
     x = np.array([[0.0, 0.0], [1.0, -1.0]])

@@ -67,10 +67,14 @@ def test_bad_parameters(rings, kw, exc, match):
 
 
 def test_bad_parameters_for_estimator(rings):
-    with pytest.raises(TypeError, match="unknown parameter"):
-        anila.EBM(iterationz=3).fit(rings)
+    with pytest.raises(TypeError, match=r"invalid parameter\(s\) \['iterationz'\] for EBM"):
+        anila.EBM(iterationz=3)
     with pytest.raises(ValueError, match="l2 must be >= 0"):
         anila.EBM(l2=-1.0).fit(rings)
+    est = anila.EBM(iterations=3)
+    with pytest.raises(ValueError, match=r"invalid parameter\(s\) \['lr_'\] for EBM"):
+        est.set_params(lr_=0.1)
+    assert "lr_" not in est.get_params()
 
 
 def test_model_calls_with_bad_input(small_model):
@@ -109,6 +113,37 @@ def test_sample_analytic_bad_input():
         anila.sample(g, 10, sampler="hmc")
     with pytest.raises(ValueError, match="init=\"buffer\" needs a trained model"):
         anila.sample(g, 10, init="buffer")
+
+
+def test_gaussian_covariance_symmetric_up_to_rounding():
+    """A covariance built as Q·diag(s)·Qᵀ is symmetric only to rounding: it is accepted (and
+    gives the same energy as its symmetrised form); a clearly asymmetric one is rejected with
+    the offending entries named."""
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    cov = q @ np.diag(np.logspace(-2, 2, 6)) @ q.T
+    assert not np.array_equal(cov, cov.T)  # the case this test is about
+    g = anila.energies.Gaussian(np.zeros(6), cov)
+    sym = anila.energies.Gaussian(np.zeros(6), (cov + cov.T) / 2)
+    X = rng.normal(size=(20, 6))
+    np.testing.assert_allclose(g.energy(X), sym.energy(X), rtol=1e-12)
+    bad = np.eye(3)
+    bad[0, 2] = 0.1
+    with pytest.raises(ValueError, match=r"not symmetric: cov\[0\]\[2\] = 0.1 but cov\[2\]\[0\] = 0"):
+        anila.energies.Gaussian(np.zeros(3), bad)
+    with pytest.raises(ValueError, match="not symmetric"):
+        anila.energies.Mixture([1.0], np.zeros((1, 3)), bad[None])
+
+
+def test_sample_n_from_init_array(small_model):
+    """With an array of start points, n may be left out; a different n is an error."""
+    z0 = np.zeros((7, small_model.dim), dtype=small_model.dtype)
+    assert small_model.sample(init=z0, steps=2).shape == (7, small_model.dim)
+    assert small_model.sample(7, init=z0, steps=2).shape == (7, small_model.dim)
+    with pytest.raises(ValueError, match="n is 5 but init has 7 start points"):
+        small_model.sample(5, init=z0, steps=2)
+    with pytest.raises(TypeError, match="needs n"):
+        small_model.sample(steps=2)
 
 
 @pytest.mark.parametrize("content, match", [

@@ -1,0 +1,86 @@
+package train
+
+import "math/rand/v2"
+
+// iterStart is what one training iteration changes, as it was when the iteration began:
+// parameters, optimizer moments and step count, the random stream, and the replay-buffer
+// rows the iteration overwrote (their indices and old contents). It lets a divergence undo
+// iterations whole, so that the trainer is left exactly as after the last good iteration.
+type iterStart[T ~float32 | ~float64] struct {
+	valid  bool
+	iter   int
+	pcg    rand.PCG
+	params []T
+	m, v   []float64
+	t      int
+	rows   []int // buffer rows written, in order
+	old    []T   // their previous contents, len(rows)×dim
+}
+
+// undoLog holds the starts of the running iteration (cur) and of the one before it (prev).
+type undoLog[T ~float32 | ~float64] struct {
+	cur, prev *iterStart[T]
+}
+
+func newUndoLog[T ~float32 | ~float64](nParams, batch, dim int) undoLog[T] {
+	mk := func() *iterStart[T] {
+		return &iterStart[T]{params: make([]T, nParams), m: make([]float64, nParams), v: make([]float64, nParams),
+			rows: make([]int, 0, batch), old: make([]T, 0, batch*dim)}
+	}
+	return undoLog[T]{cur: mk(), prev: mk()}
+}
+
+// beginIteration records the state at the start of an iteration; the previous record becomes prev.
+func (t *Trainer[T]) beginIteration() {
+	u := &t.undo
+	u.cur, u.prev = u.prev, u.cur
+	s := u.cur
+	s.valid, s.iter, s.pcg, s.t = true, t.Iter, *t.pcg, t.opt.T
+	copy(s.params, t.Params)
+	copy(s.m, t.opt.M)
+	copy(s.v, t.opt.V)
+	s.rows, s.old = s.rows[:0], s.old[:0]
+}
+
+// writeBufferRow copies x into replay-buffer row j, recording the old row for undo.
+func (t *Trainer[T]) writeBufferRow(j int, x []T) {
+	d := t.Dim()
+	row := t.Buffer[j*d : (j+1)*d]
+	s := t.undo.cur
+	s.rows = append(s.rows, j)
+	s.old = append(s.old, row...)
+	copy(row, x)
+}
+
+// rewind restores the trainer to the start of the running iteration, or (back2) of the one
+// before it when that one was recorded: parameters, optimizer, random stream, buffer rows,
+// iteration count and history. It reports whether it went back two iterations.
+func (t *Trainer[T]) rewind(back2 bool) bool {
+	u := &t.undo
+	undoRows := func(s *iterStart[T]) {
+		d := t.Dim()
+		for k := len(s.rows) - 1; k >= 0; k-- {
+			copy(t.Buffer[s.rows[k]*d:(s.rows[k]+1)*d], s.old[k*d:(k+1)*d])
+		}
+	}
+	target := u.cur
+	undoRows(u.cur)
+	if back2 && u.prev.valid && u.prev.iter == u.cur.iter-1 {
+		undoRows(u.prev)
+		target = u.prev
+	}
+	copy(t.Params, target.params)
+	copy(t.opt.M, target.m)
+	copy(t.opt.V, target.v)
+	t.opt.T = target.t
+	*t.pcg = target.pcg
+	for t.Iter > target.iter {
+		t.Iter--
+		for _, col := range t.History.Columns() {
+			*col = (*col)[:len(*col)-1]
+		}
+	}
+	went := target == u.prev
+	u.cur.valid, u.prev.valid = false, false
+	return went
+}
