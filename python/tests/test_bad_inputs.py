@@ -91,7 +91,7 @@ def test_model_calls_with_bad_input(small_model):
         m.sample(5, steps=-1)
     with pytest.raises(ValueError, match="init must be one of"):
         m.sample(5, init="zeros")
-    with pytest.raises(ValueError, match="init has 3 rows, want n=5"):
+    with pytest.raises(ValueError, match="n is 5 but init has 3 start points"):
         m.sample(5, init=np.zeros((3, 2)))
     with pytest.raises(ValueError, match="step_size must be > 0"):
         m.sample(5, step_size=0)
