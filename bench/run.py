@@ -128,6 +128,7 @@ def torch_iters(mod, X, k, p, cfg):
 
 
 def measure(reps, fa, ft):
+    fa(), ft()  # warm-up, not recorded: first calls pay for lazy set-up (oneDNN primitives, buffers)
     a, t = [], []
     for _ in range(reps):  # alternate so that drifts in machine load hit both alike
         a.append(fa())

@@ -4,6 +4,7 @@ package capi
 #include <stdint.h>
 extern void anila_export_table(uintptr_t* out, long long n);
 extern long long anila_export_count(void);
+extern const char *anila_export_name(long long i);
 */
 import "C"
 
@@ -38,15 +39,23 @@ func ToyNames() []string { return data.ToyNames() }
 // HistoryFields lists the names of the training history's columns, in field order.
 func HistoryFields() []string { return train.HistoryFields }
 
-// ExportNames lists the data-plane functions, in the order of ExportTable.
-func ExportNames() []string { return exportNames }
+// ExportNames lists the data-plane functions, in the order of ExportTable; both come from
+// the one table in table.c, which pairs each name with its function.
+func ExportNames() []string {
+	n := int64(C.anila_export_count())
+	out := make([]string, n)
+	for i := range out {
+		out[i] = C.GoString(C.anila_export_name(C.longlong(i)))
+	}
+	return out
+}
 
 // ExportTable returns the addresses of the data-plane functions, for ctypes.
 func ExportTable() (t []uintptr, err error) {
 	defer guard(&err)
 	n := int64(C.anila_export_count())
-	if int(n) != len(exportNames) {
-		return nil, fmt.Errorf("export table has %d entries, names %d", n, len(exportNames))
+	if n == 0 {
+		return nil, fmt.Errorf("the export table is empty")
 	}
 	out := make([]uintptr, n)
 	C.anila_export_table((*C.uintptr_t)(unsafe.Pointer(&out[0])), C.longlong(n))

@@ -14,5 +14,6 @@
 //
 // Files: options.go (option structs), handles.go (the handle registry), model.go (trained
 // models), chains.go (sampling sessions), energies.go (analytic energies), export.go (the C
-// functions), table.c (their addresses), capi.go (library-wide functions).
+// functions), table.c (the one list of them, names with addresses), capi.go (library-wide
+// functions).
 package capi

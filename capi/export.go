@@ -22,12 +22,6 @@ const (
 	rcInternal = 2 // a recovered panic: a Python RuntimeError
 )
 
-// exportNames lists the //export functions in the order of the table in table.c.
-var exportNames = []string{"anila_set_data", "anila_energy", "anila_params", "anila_history",
-	"anila_chains_positions", "anila_toy", "anila_mmd", "anila_chains_step_fixed", "anila_train_step", "anila_param_grad", "anila_images_copy",
-	"anila_sliced_wasserstein", "anila_chain_diagnostics", "anila_featurenet_train", "anila_featurenet_eval",
-	"anila_featurenet_features", "anila_fid", "anila_frechet"}
-
 func writeErr(buf *C.char, n C.longlong, msg string) {
 	if buf == nil || n <= 0 {
 		return

@@ -137,7 +137,7 @@ func TestSamplersOnMixture(t *testing.T) {
 	}
 }
 
-// TestUnadjustedAniLAIsBiased documents DESIGN.md's finding: with η large and b small the
+// TestUnadjustedAniLAIsBiased documents the finding in docs/design.md: with η large and b small the
 // unadjusted AniLA chain does not target exp(f); its Metropolis-adjusted form does.
 func TestUnadjustedAniLAIsBiased(t *testing.T) {
 	g, _ := energy.NewGaussian[float64]([]float64{0, 0}, []float64{1, 0, 0, 1})

@@ -24,7 +24,7 @@ type qualityCase struct {
 }
 
 // scoreBandwidth is narrow on purpose: kernels of 0.5 and wider cannot tell blurred rings
-// from sharp ones (see DESIGN.md).
+// from sharp ones (see docs/design.md, "Facts the defaults rest on").
 const scoreBandwidth = 0.2
 
 // scoreSteps are the sampler steps run from the buffer before scoring.

@@ -57,7 +57,7 @@ DEFAULTS = dict(
 
 
 #: Defaults that replace DEFAULTS' for the image energies ("convnet", "vanilla"), from the
-#: Fashion-MNIST pilots in DESIGN.md: large steps with little noise (η = 1, ε = 0.01), the
+#: Fashion-MNIST pilots in docs/design.md: large steps with little noise (η = 1, ε = 0.01), the
 #: samples clamped to the data's range, a small energy penalty, data noise, a slow optimizer.
 IMAGE_DEFAULTS = dict(
     noise_scale=0.01,

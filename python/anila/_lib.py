@@ -53,16 +53,20 @@ _ERRLEN = 2048
 
 
 def _load_table():
-    names = list(_capi.ExportNames())
+    # Names and addresses come from one table in the library (capi/table.c), pair by pair.
+    names = [str(n) for n in _capi.ExportNames()]
     addrs = [int(a) for a in _capi.ExportTable()]
+    if len(names) != len(addrs) or len(set(names)) != len(names):
+        raise ImportError(f"anila's export table is inconsistent: {len(names)} names, {len(addrs)} addresses")
+    missing, unknown = sorted(set(_SIGNATURES) - set(names)), sorted(set(names) - set(_SIGNATURES))
+    if missing or unknown:
+        raise ImportError(f"anila's library and its Python layer disagree: the library lacks {missing}, "
+                          f"Python has no signature for {unknown}; reinstall anila")
     table = {}
     for name, addr in zip(names, addrs):
         args = _SIGNATURES[name] + (_cp, _c_ll)
         # CFUNCTYPE releases the GIL during the call.
         table[name] = ctypes.CFUNCTYPE(ctypes.c_int, *args)(addr)
-    missing = set(_SIGNATURES) - set(table)
-    if missing:
-        raise ImportError(f"anila's library lacks data-plane functions {sorted(missing)}")
     return table
 
 
