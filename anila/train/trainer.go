@@ -39,6 +39,12 @@ type Trainer[T nn.Float] struct {
 	// Note is the caller's free-form text kept with the trainer in checkpoints (the Python
 	// package keeps its parameters and the run's target there, for resuming).
 	Note string
+	// GradHook, when set, is called in every iteration with its number and the parameter
+	// gradient of the loss, right after the gradient is computed and before clipping and the
+	// optimizer step. It may change grad in place: distributed training averages it across
+	// processes here. An error from it undoes the iteration and stops Run with that error.
+	// It is not saved in checkpoints.
+	GradHook func(iter int, grad []T) error
 
 	data  []T
 	nData int
@@ -322,14 +328,27 @@ func (t *Trainer[T]) restore(b []byte) error {
 	return nil
 }
 
+// iterate runs one training iteration as its stages, in order: chain starts, the K Langevin
+// steps (with the replay buffer's write-back), the data batch, the loss gradient, the
+// gradient hook, the optimizer step and the record in History. A divergence or a hook's
+// error undoes the iteration (see undo.go).
 func (t *Trainer[T]) iterate() error {
 	start := time.Now()
 	t.beginIteration()
+	t.startChains()
+	info := t.chains(t.src)
+	t.writeBack()
+	t.drawBatch()
+	return t.finish(info, start)
+}
+
+// startChains puts the iteration's chain starts into t.state.X: uniform noise on the noise
+// box, data points, or replay-buffer rows (each reinitialised from noise with probability
+// Reinit).
+func (t *Trainer[T]) startChains() {
 	c := &t.Config
 	d, m := t.Dim(), c.BatchSize
 	x := t.state.X[:m*d]
-
-	// Chain starts.
 	switch c.Init {
 	case InitNoise:
 		t.uniform(x)
@@ -348,14 +367,23 @@ func (t *Trainer[T]) iterate() error {
 			}
 		}
 	}
-	info := t.chains(t.src)
-	if c.Init == InitBuffer {
-		for k, j := range t.chain {
-			t.writeBufferRow(j, x[k*d:(k+1)*d])
-		}
-	}
+}
 
-	// The data batch, with noise.
+// writeBack stores the final samples in the replay-buffer rows they started from.
+func (t *Trainer[T]) writeBack() {
+	if t.Config.Init != InitBuffer {
+		return
+	}
+	d := t.Dim()
+	for k, j := range t.chain {
+		t.writeBufferRow(j, t.state.X[k*d:(k+1)*d])
+	}
+}
+
+// drawBatch puts BatchSize data points, with DataNoise added, into t.batch.
+func (t *Trainer[T]) drawBatch() {
+	c := &t.Config
+	d := t.Dim()
 	idx := t.chain
 	t.pick(t.nData, idx)
 	for k, j := range idx {
@@ -367,7 +395,6 @@ func (t *Trainer[T]) iterate() error {
 			}
 		}
 	}
-	return t.update(info, start)
 }
 
 // chains runs the K Langevin steps of an iteration from the starts in t.state.X.
@@ -400,7 +427,7 @@ func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) er
 	if zOut != nil {
 		copy(zOut, t.state.X[:m*d])
 	}
-	return t.update(info, start)
+	return t.finish(info, start)
 }
 
 // diverged undoes the running iteration and the one before it, whose update gave the
@@ -413,48 +440,84 @@ func (t *Trainer[T]) diverged(what string) error {
 	return err
 }
 
-// update takes the data batch in t.batch[:M×Dim] and the samples in t.state.X, computes
-// the loss gradient, applies the optimizer step and records the iteration.
-func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
+// lossStats are the energies' means of one iteration, for its record.
+type lossStats struct{ fData, fSample, gradNorm float64 }
+
+// finish runs the stages after sampling: the loss gradient, the gradient hook, the optimizer
+// step and the record. The data batch is in t.batch[:M×Dim], the samples in t.state.X.
+func (t *Trainer[T]) finish(info sampler.Info, start time.Time) error {
+	st, err := t.lossGradient()
+	if err != nil {
+		return err
+	}
+	if t.GradHook != nil {
+		if err := t.GradHook(t.Iter+1, t.grad); err != nil {
+			t.rewind(false)
+			return fmt.Errorf("iteration %d: gradient hook: %w", t.Iter+1, err)
+		}
+	}
+	if err := t.step(); err != nil {
+		return err
+	}
+	t.record(st, info, start)
+	return nil
+}
+
+// lossGradient evaluates f on the data batch and the samples and writes into t.grad the
+// gradient with respect to the parameters of the loss
+// L = −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²), which the optimizer descends.
+// Non-finite energies or gradients are a divergence.
+func (t *Trainer[T]) lossGradient() (lossStats, error) {
 	c := &t.Config
 	d, m := t.Dim(), c.BatchSize
 	copy(t.batch[m*d:], t.state.X[:m*d])
 	t.energy.Forward(t.batch, 2*m, t.f)
-
-	// Loss L = −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²); dL/df per example.
-	var fData, fSample float64
+	var st lossStats
 	inv := 1 / float64(m)
 	for k := 0; k < 2*m; k++ {
 		fk := float64(t.f[k])
 		if math.IsNaN(fk) || math.IsInf(fk, 0) {
-			return t.diverged(fmt.Sprintf("non-finite energy %v", fk))
+			return st, t.diverged(fmt.Sprintf("non-finite energy %v", fk))
 		}
 		sign := -1.0
 		if k >= m {
 			sign = 1
-			fSample += fk
+			st.fSample += fk
 		} else {
-			fData += fk
+			st.fData += fk
 		}
 		t.dOut[k] = T((sign + 2*c.L2*fk) * inv)
 	}
-	fData *= inv
-	fSample *= inv
+	st.fData *= inv
+	st.fSample *= inv
 	clear(t.grad)
 	t.energy.BackwardParams(t.dOut, t.grad)
 	ss := 0.0
 	for _, g := range t.grad {
 		ss += float64(g) * float64(g)
 	}
-	gnorm := math.Sqrt(ss)
-	if math.IsNaN(gnorm) || math.IsInf(gnorm, 0) {
-		return t.diverged("non-finite parameter gradient")
+	st.gradNorm = math.Sqrt(ss)
+	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
+		return st, t.diverged("non-finite parameter gradient")
 	}
-	// As torch.nn.utils.clip_grad_norm_: scale by max_norm/(norm + 1e-6) when that is < 1.
-	if coef := c.GradClip / (gnorm + 1e-6); c.GradClip > 0 && coef < 1 {
-		s := T(coef)
-		for i := range t.grad {
-			t.grad[i] *= s
+	return st, nil
+}
+
+// step clips t.grad (GradClip, as torch.nn.utils.clip_grad_norm_: scale by
+// max_norm/(norm + 1e-6) when that is < 1) and applies the optimizer; a non-finite
+// parameter after it is a divergence, and the iteration is undone.
+func (t *Trainer[T]) step() error {
+	c := &t.Config
+	if c.GradClip > 0 {
+		ss := 0.0
+		for _, g := range t.grad {
+			ss += float64(g) * float64(g)
+		}
+		if coef := c.GradClip / (math.Sqrt(ss) + 1e-6); coef < 1 {
+			s := T(coef)
+			for i := range t.grad {
+				t.grad[i] *= s
+			}
 		}
 	}
 	update(c, &t.opt, t.Params, t.grad)
@@ -464,13 +527,17 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 			return &DivergenceError{Iter: t.Iter + 1, What: "the update made a parameter non-finite"}
 		}
 	}
-	t.Iter++
+	return nil
+}
 
+// record counts the iteration and appends its statistics to History.
+func (t *Trainer[T]) record(st lossStats, info sampler.Info, start time.Time) {
+	t.Iter++
 	h := &t.History
-	h.FData = append(h.FData, fData)
-	h.FSample = append(h.FSample, fSample)
-	h.Gap = append(h.Gap, fData-fSample)
-	h.GradNorm = append(h.GradNorm, gnorm)
+	h.FData = append(h.FData, st.fData)
+	h.FSample = append(h.FSample, st.fSample)
+	h.Gap = append(h.Gap, st.fData-st.fSample)
+	h.GradNorm = append(h.GradNorm, st.gradNorm)
 	h.GammaMean = append(h.GammaMean, info.GammaMean)
 	h.GammaMin = append(h.GammaMin, info.GammaMin)
 	h.GammaMax = append(h.GammaMax, info.GammaMax)
@@ -478,7 +545,6 @@ func (t *Trainer[T]) update(info sampler.Info, start time.Time) error {
 	h.SampleGradNorm = append(h.SampleGradNorm, info.GradNorm)
 	h.Accept = append(h.Accept, info.Accept)
 	h.Seconds = append(h.Seconds, time.Since(start).Seconds())
-	return nil
 }
 
 // Data returns the trainer's copy of the data (n×Dim) and n; do not modify it.
