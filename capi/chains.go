@@ -35,6 +35,9 @@ type chainsT[T nn.Float] struct {
 	ready   bool
 	infoSum sampler.Info
 	steps   int
+	// failed, when set, reports an error of the energy after a step (a caller's energy
+	// function that raised); the chains stop at that step.
+	failed func() error
 }
 
 func newChainsT[T nn.Float](mu *sync.Mutex, e sampler.Energy[T], cfg sampler.Config, n int, seed uint64,
@@ -110,22 +113,37 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 }
 
 func (c *chainsT[T]) step(steps int) error {
-	c.advance(c.src, steps)
-	return nil
+	return c.advance(c.src, steps)
 }
 
-// advance takes steps with noise from src, holding the target's lock.
-func (c *chainsT[T]) advance(src sampler.Source[T], steps int) {
+// advance takes steps with noise from src, holding the target's lock, and stops at the
+// first step whose energy evaluation failed.
+func (c *chainsT[T]) advance(src sampler.Source[T], steps int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.ready {
 		c.smp.Init(c.st)
+		if err := c.check(); err != nil {
+			return err
+		}
 		c.ready = true
 	}
 	for k := 0; k < steps; k++ {
-		c.infoSum.Add(c.smp.Step(src, c.st))
+		info := c.smp.Step(src, c.st)
+		if err := c.check(); err != nil {
+			return err
+		}
+		c.infoSum.Add(info)
 		c.steps++
 	}
+	return nil
+}
+
+func (c *chainsT[T]) check() error {
+	if c.failed == nil {
+		return nil
+	}
+	return c.failed()
 }
 
 func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error {
@@ -133,8 +151,7 @@ func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, 
 	if err != nil {
 		return err
 	}
-	c.advance(src, steps)
-	return nil
+	return c.advance(src, steps)
 }
 
 // fixedSource wraps caller-given noise (not copied: valid for the call only) after checking

@@ -1,8 +1,11 @@
 package sampler
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/anila-ebm/anila/anila/internal/enum"
 )
 
 // Method chooses the step size rule.
@@ -35,6 +38,15 @@ func ParseMethod(s string) (Method, error) {
 		return AniLA, nil
 	}
 	return 0, fmt.Errorf("sampler: unknown sampler %q (want \"sgld\" or \"anila\")", s)
+}
+
+// MarshalJSON stores the method by name.
+func (m Method) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) }
+
+// UnmarshalJSON reads a name, or the integer of format-1 model files.
+func (m *Method) UnmarshalJSON(b []byte) (err error) {
+	*m, err = enum.Unmarshal(b, ParseMethod, AniLA)
+	return err
 }
 
 // Anisotropy is the granularity of AniLA's step size.
@@ -73,6 +85,15 @@ func ParseAnisotropy(s string) (Anisotropy, error) {
 		return PerChain, nil
 	}
 	return 0, fmt.Errorf("sampler: unknown anisotropy %q (want \"coordinate\", \"pixel\" or \"chain\")", s)
+}
+
+// MarshalJSON stores the mode by name.
+func (a Anisotropy) MarshalJSON() ([]byte, error) { return json.Marshal(a.String()) }
+
+// UnmarshalJSON reads a name, or the integer of format-1 model files.
+func (a *Anisotropy) UnmarshalJSON(b []byte) (err error) {
+	*a, err = enum.Unmarshal(b, ParseAnisotropy, PerChain)
+	return err
 }
 
 // Config is a sampler's settings; the step is

@@ -14,10 +14,13 @@ import (
 	"github.com/anila-ebm/anila/anila/nn"
 )
 
-// Magic opens every saved trainer; FormatVersion is the version this code writes and reads.
+// Magic opens every saved trainer. FormatVersion is the version this code writes; it reads
+// every version from OldestFormat on. Version 2 names the enums of the configuration
+// (sampler, anisotropy, chain start, optimizer) where version 1 stored their integers.
 const (
 	Magic         = "ANILACKP"
-	FormatVersion = 1
+	FormatVersion = 2
+	OldestFormat  = 1
 )
 
 // header is the JSON part of a checkpoint.
@@ -172,8 +175,9 @@ func parse(b []byte) (header, []byte, error) {
 	}
 	body, tail := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
 	ver := binary.LittleEndian.Uint32(b[8:12])
-	if ver != FormatVersion {
-		return h, nil, fmt.Errorf("model file format version %d is not supported (this anila reads version %d)", ver, FormatVersion)
+	if ver < OldestFormat || ver > FormatVersion {
+		return h, nil, fmt.Errorf("model file format version %d is not supported (this anila reads versions %d to %d)",
+			ver, OldestFormat, FormatVersion)
 	}
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], tail) {
 		return h, nil, fmt.Errorf("model file is corrupt or truncated: checksum mismatch")

@@ -1,9 +1,11 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
+	"github.com/anila-ebm/anila/anila/internal/enum"
 	"github.com/anila-ebm/anila/anila/sampler"
 )
 
@@ -46,6 +48,15 @@ func ParseChainInit(s string) (ChainInit, error) {
 	return 0, fmt.Errorf("init must be \"noise\", \"data\" or \"buffer\", got %q", s)
 }
 
+// MarshalJSON stores the chain start by name.
+func (c ChainInit) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+// UnmarshalJSON reads a name, or the integer of format-1 model files.
+func (c *ChainInit) UnmarshalJSON(b []byte) (err error) {
+	*c, err = enum.Unmarshal(b, ParseChainInit, InitBuffer)
+	return err
+}
+
 // Optimizer chooses the parameter update.
 type Optimizer int
 
@@ -73,6 +84,15 @@ func ParseOptimizer(s string) (Optimizer, error) {
 		return SGD, nil
 	}
 	return 0, fmt.Errorf("optimizer must be \"adam\" or \"sgd\", got %q", s)
+}
+
+// MarshalJSON stores the optimizer by name.
+func (o Optimizer) MarshalJSON() ([]byte, error) { return json.Marshal(o.String()) }
+
+// UnmarshalJSON reads a name, or the integer of format-1 model files.
+func (o *Optimizer) UnmarshalJSON(b []byte) (err error) {
+	*o, err = enum.Unmarshal(b, ParseOptimizer, SGD)
+	return err
 }
 
 // Config holds a training run's settings. It is separate from the trainer's state.

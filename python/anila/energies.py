@@ -3,6 +3,7 @@ which draws from any energy with any sampler."""
 
 from __future__ import annotations
 
+import ctypes
 import weakref
 
 import numpy as np
@@ -106,15 +107,99 @@ class Mixture(AnalyticEnergy):
         return m, c
 
 
+_ENERGY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_void_p,
+                              ctypes.c_void_p, ctypes.c_void_p)
+
+
+class Function(AnalyticEnergy):
+    """An energy you compute in Python: ``fn(X) -> (f, grad)``, with X a float64 array
+    (n, dim) of points and f (n,) the unnormalised log density f(x) (high = likely) and grad
+    (n, dim) its gradient ∇f(x), both float64-convertible and finite.
+
+    Go calls fn once per Langevin step with all n chains (and once more to start them), from
+    its sampling thread, through a ctypes callback; each call costs about 30 µs on top of fn
+    itself (the array wrapping and taking the GIL; measured: 28.7 µs per step with a trivial
+    fn on 16 chains, against 0.7 µs on an analytic Gaussian), which matters only for cheap
+    energies.
+    An exception raised in fn stops the sampler and comes back to the caller of `sample`
+    as that same exception. X is a copy that fn may keep.
+    """
+
+    def __init__(self, fn, dim: int):
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        self.fn = fn
+        self.exception = None
+        dim = check_int("dim", dim, 1, 1 << 24)
+        self._cb = _ENERGY_FN(self._call)  # kept alive as long as the handle
+        addr = ctypes.cast(self._cb, ctypes.c_void_p).value
+        super().__init__(gocall(capi.NewCallbackEnergy, addr, dim), dim)
+
+    def _call(self, n, d, px, pf, pg):
+        try:
+            X = np.ctypeslib.as_array((ctypes.c_double * (n * d)).from_address(px)).reshape(n, d).copy()
+            out = self.fn(X)
+            if not isinstance(out, tuple) or len(out) != 2:
+                raise TypeError(f"fn must return a pair (f, grad), got {type(out).__name__}")
+            f = np.asarray(out[0], dtype=np.float64)
+            g = np.asarray(out[1], dtype=np.float64)
+            if f.shape != (n,):
+                raise ValueError(f"fn returned f of shape {f.shape}, want ({n},) for X of shape ({n}, {d})")
+            if g.shape != (n, d):
+                raise ValueError(f"fn returned grad of shape {g.shape}, want ({n}, {d})")
+            for name, a in (("f", f), ("grad", g)):
+                if not np.isfinite(a).all():
+                    i = int(np.argwhere(~np.isfinite(a))[0][0])
+                    raise ValueError(f"fn returned a non-finite {name} at row {i}: {a[i]!r}")
+            np.ctypeslib.as_array((ctypes.c_double * n).from_address(pf))[:] = f
+            if pg:
+                np.ctypeslib.as_array((ctypes.c_double * (n * d)).from_address(pg))[:] = g.ravel()
+            return 0
+        except BaseException as exc:  # KeyboardInterrupt too: Go stops, then it is re-raised
+            self.exception = exc
+            return 1
+
+    def _reraise(self):
+        exc, self.exception = self.exception, None
+        if exc is not None:
+            raise exc
+
+    def _eval(self, X):
+        self.exception = None
+        try:
+            return super()._eval(X)
+        except (ValueError, RuntimeError):
+            self._reraise()
+            raise
+
+
 def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_size: float | None = None,
            threshold: float | None = None, noise_scale: float = 1.0, adjusted: bool = False,
            anisotropy: str = "coordinate", init="normal", seed: int = 0, noise=None, uniforms=None,
-           progress: bool = False, return_info: bool = False):
-    """Draw n samples from an energy (an analytic energy or a `Model`) by `steps` Langevin
-    steps of the given sampler, starting from init ("normal", "noise" in [-1, 1], or an
-    array (n, dim)). noise (steps, n, dim) and uniforms (steps, n, adjusted only) replace the
-    seeded random stream. Returns an (n, dim) array, and the step statistics if return_info."""
+           progress: bool = False, return_info: bool = False, dim: int | None = None):
+    """Draw n samples from an energy by `steps` Langevin steps of the given sampler, starting
+    from init ("normal", "noise" in [-1, 1], or an array (n, dim)). The energy is an analytic
+    one (`Gaussian`, `Mixture`), a `Model`, or a Python function ``fn(X) -> (f, grad)`` of
+    NumPy float64 arrays, X (n, dim) in, f (n,) and grad (n, dim) out, with ``dim`` given
+    (see `Function` for its cost per step; an exception raised in fn comes back from
+    `sample` as that exception). noise (steps, n, dim) and uniforms (steps, n, adjusted
+    only) replace the seeded random stream. Returns an (n, dim) array, and the step
+    statistics if return_info."""
     from .model import Model, _run_chains
+
+    if callable(energy) and not isinstance(energy, (AnalyticEnergy, Model)):
+        if dim is None:
+            raise TypeError("sample(fn, n, dim=...) needs dim, the dimension of the points fn takes")
+        fe = Function(energy, dim)
+        try:
+            return sample(fe, n, sampler=sampler, steps=steps, step_size=step_size, threshold=threshold,
+                          noise_scale=noise_scale, adjusted=adjusted, anisotropy=anisotropy, init=init,
+                          seed=seed, noise=noise, uniforms=uniforms, progress=progress,
+                          return_info=return_info)
+        finally:
+            fe.close()
+    if dim is not None and hasattr(energy, "dim") and check_int("dim", dim, 1) != energy.dim:
+        raise ValueError(f"dim is {dim} but the energy's dimension is {energy.dim}")
 
     if isinstance(energy, Model):
         return energy.sample(n, steps=steps, init=init, seed=seed, sampler=sampler, step_size=step_size,
@@ -135,5 +220,12 @@ def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_si
     sopts = _config.sampler_options(p)
     n = check_int("n", n, 1, 1 << 24)
     steps = check_int("steps", steps, 0)
-    return _run_chains(energy._handle(), energy.dim, np.float64, sopts, n, steps, init,
-                       check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)
+    if isinstance(energy, Function):
+        energy.exception = None
+    try:
+        return _run_chains(energy._handle(), energy.dim, np.float64, sopts, n, steps, init,
+                           check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)
+    except (ValueError, RuntimeError):
+        if isinstance(energy, Function):
+            energy._reraise()
+        raise

@@ -94,7 +94,7 @@ class Model:
             return "<anila.Model (closed)>"
         m = self._meta()
         c = m["config"]
-        method = "anila" if c["Sampler"]["Method"] == 1 else "sgld"
+        method = c["Sampler"]["Method"]
         a = m["arch"]
         if self.image_shape is not None:
             net = f"{a['kind']} nf={a['nf']} on {'x'.join(str(v) for v in self.image_shape)}"
@@ -303,12 +303,12 @@ class Model:
         steps = check_int("steps", steps, 0)
         sc = cfg["Sampler"]
         p = {
-            "sampler": sampler if sampler is not None else ("anila" if sc["Method"] == 1 else "sgld"),
+            "sampler": sampler if sampler is not None else sc["Method"],
             "step_size": sc["StepSize"] if step_size is None else step_size,
             "threshold": sc["Threshold"] if threshold is None else threshold,
             "noise_scale": sc["NoiseScale"] if noise_scale is None else noise_scale,
             "adjusted": sc["Adjusted"] if adjusted is None else adjusted,
-            "anisotropy": ["coordinate", "pixel", "chain"][sc["Anisotropy"]] if anisotropy is None else anisotropy,
+            "anisotropy": sc["Anisotropy"] if anisotropy is None else anisotropy,
         }
         p["sampler"] = check_choice("sampler", p["sampler"], _config.SAMPLERS)
         p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
