@@ -174,3 +174,27 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 		}
 	}
 }
+
+func init() {
+	docs := map[ActivationKind]string{
+		LeakyReLU: "x if x > 0, else slope·x (torch.nn.LeakyReLU); spec: slope",
+		SiLU:      "x·σ(x) (torch.nn.SiLU)",
+		Tanh:      "tanh(x) (torch.nn.Tanh)",
+		ELU:       "x if x > 0, else exp(x) − 1 (torch.nn.ELU with alpha 1)",
+	}
+	for kind, doc := range docs {
+		RegisterLayer(LayerType{Name: kind.String(), Doc: doc,
+			Build32: buildActivation[float32](kind), Build64: buildActivation[float64](kind)})
+	}
+}
+
+// buildActivation returns the builder of an activation layer of the given kind; the shape
+// is unchanged.
+func buildActivation[T Float](kind ActivationKind) func(LayerSpec, Shape) (Layer[T], Shape, error) {
+	return func(s LayerSpec, in Shape) (Layer[T], Shape, error) {
+		if kind != LeakyReLU && s.Slope != 0 {
+			return nil, Shape{}, fmt.Errorf("slope applies to leakyrelu only, got %v", s.Slope)
+		}
+		return Activation[T]{Kind: kind, Size: in.Size(), Slope: s.Slope}, in, nil
+	}
+}

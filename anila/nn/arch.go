@@ -2,89 +2,139 @@ package nn
 
 import "fmt"
 
-// Arch names an energy architecture in a form that can be saved and rebuilt.
+// Arch names an energy architecture in a form that can be saved and rebuilt: a preset
+// (Kind "mlp", "convnet" or "vanilla", with its few settings) or, with Kind "layers", a list
+// of layer specs. Expanded fills Layers for presets too; model files store that list.
 type Arch struct {
-	// Kind is the architecture family: "mlp".
+	// Kind is the architecture family: "mlp", "convnet", "vanilla" or "layers".
 	Kind string `json:"kind"`
 	// In is the data dimension.
 	In int `json:"in"`
 	// Hidden are the MLP's hidden widths.
 	Hidden []int `json:"hidden"`
-	// Activation names the nonlinearity (see ParseActivation).
+	// Activation names the MLP's nonlinearity (see ParseActivation).
 	Activation string `json:"activation"`
 	// Slope is LeakyReLU's negative slope.
 	Slope float64 `json:"slope"`
-	// Channels, Height and Width give the image shape (NCHW) of the conv kinds; In is then
-	// Channels·Height·Width.
+	// Channels, Height and Width give the image shape (NCHW) of the conv kinds, and of
+	// "layers" nets on images; In is then Channels·Height·Width.
 	Channels int `json:"channels,omitempty"`
 	Height   int `json:"height,omitempty"`
 	Width    int `json:"width,omitempty"`
 	// NF is the conv kinds' base channel count n_f.
 	NF int `json:"nf,omitempty"`
+	// Layers is the architecture as layer specs: given for Kind "layers", filled from the
+	// preset by Expanded for the others.
+	Layers []LayerSpec `json:"layers,omitempty"`
 }
 
-// Build makes the net the Arch describes. Kinds:
+// InputShape is the shape of one example: (Channels, Height, Width) when an image shape is
+// given, else In flat features.
+func (a Arch) InputShape() Shape {
+	if a.Channels > 0 || a.Height > 0 || a.Width > 0 {
+		return Shape{a.Channels, a.Height, a.Width}
+	}
+	return Shape{a.In, 1, 1}
+}
+
+// Expanded returns the Arch with Layers holding its layer specs (for a preset, the preset's
+// layers), after checking the input shape.
+func (a Arch) Expanded() (Arch, error) {
+	specs, err := a.specs()
+	if err != nil {
+		return a, err
+	}
+	a.Layers = specs
+	return a, nil
+}
+
+// Build makes the net the Arch describes, from its layer specs. Presets:
 //
 //   - "mlp": Linear layers of the Hidden widths with the activation between, then Linear to 1.
 //   - "convnet": the 5-layer 3×3 ConvNet: 3×3 convolutions to n_f (stride 1), 2n_f, 4n_f and
-//     8n_f channels (stride 2, padding 1), each followed by LeakyReLU(Slope), then a Linear
-//     layer to one output. (The paper gives no more detail; this is our reading of it.)
+//     8n_f channels (stride 2, padding 1), each followed by LeakyReLU(Slope), then flatten and
+//     a Linear layer to one output. (The paper gives no more detail; this is our reading.)
 //   - "vanilla": the short-run EBM ConvNet (Nijkamp et al.): a 3×3 convolution to n_f, three
 //     4×4 stride-2 convolutions to 2n_f, 4n_f and 8n_f, LeakyReLU(Slope) after each, and a
 //     final convolution to one output whose kernel covers the remaining map.
 func Build[T Float](a Arch) (*Net[T], error) {
+	specs, err := a.specs()
+	if err != nil {
+		return nil, err
+	}
+	return BuildLayers[T](a.InputShape(), specs, false)
+}
+
+func (a Arch) specs() ([]LayerSpec, error) {
+	sh := a.InputShape()
+	if sh.Size() != a.In || a.In < 1 {
+		return nil, fmt.Errorf("nn: %s input size %d is not channels·height·width = %d", a.Kind, a.In, sh.Size())
+	}
 	switch a.Kind {
 	case "mlp":
+		if !sh.Flat() {
+			return nil, fmt.Errorf("nn: mlp takes flat features, got input shape %v", sh)
+		}
 		act, err := ParseActivation(a.Activation)
 		if err != nil {
 			return nil, err
 		}
-		return NewMLP[T](MLPConfig{In: a.In, Hidden: a.Hidden, Activation: act, Slope: a.Slope})
+		var specs []LayerSpec
+		for i, h := range a.Hidden {
+			if h <= 0 {
+				return nil, fmt.Errorf("nn: hidden width %d must be positive, got %d", i, h)
+			}
+			specs = append(specs, LayerSpec{Type: "linear", Out: h}, activationSpec(act, a.Slope))
+		}
+		return append(specs, LayerSpec{Type: "linear", Out: 1}), nil
 	case "convnet", "vanilla":
-		return buildConv[T](a)
+		return convSpecs(a)
+	case "layers":
+		if len(a.Layers) == 0 {
+			return nil, fmt.Errorf("nn: a \"layers\" architecture needs at least one layer")
+		}
+		return append([]LayerSpec(nil), a.Layers...), nil
 	}
-	return nil, fmt.Errorf("nn: unknown energy architecture %q (want \"mlp\", \"convnet\" or \"vanilla\")", a.Kind)
+	return nil, fmt.Errorf("nn: unknown energy architecture %q (want \"mlp\", \"convnet\", \"vanilla\" or \"layers\")", a.Kind)
 }
 
-func buildConv[T Float](a Arch) (*Net[T], error) {
+// activationSpec is the spec of an activation layer (slope for LeakyReLU only).
+func activationSpec(k ActivationKind, slope float64) LayerSpec {
+	if k == LeakyReLU {
+		return LayerSpec{Type: k.String(), Slope: slope}
+	}
+	return LayerSpec{Type: k.String()}
+}
+
+func convSpecs(a Arch) ([]LayerSpec, error) {
 	if a.Channels < 1 || a.Height < 1 || a.Width < 1 || a.NF < 1 {
 		return nil, fmt.Errorf("nn: %s needs channels, height, width and nf >= 1, got %d, %d, %d, %d",
 			a.Kind, a.Channels, a.Height, a.Width, a.NF)
 	}
-	if a.In != a.Channels*a.Height*a.Width {
-		return nil, fmt.Errorf("nn: %s input size %d is not channels·height·width = %d", a.Kind, a.In, a.Channels*a.Height*a.Width)
-	}
-	var layers []Layer[T]
-	c, h, w := a.Channels, a.Height, a.Width
-	add := func(out, k, stride, pad int) error {
-		cv := Conv2d[T]{InC: c, OutC: out, H: h, W: w, K: k, Stride: stride, Pad: pad}
-		if err := cv.Validate(); err != nil {
-			return fmt.Errorf("nn: %s on %dx%d images: %w", a.Kind, a.Height, a.Width, err)
-		}
-		layers = append(layers, cv, Activation[T]{Kind: LeakyReLU, Size: cv.OutSize(), Slope: a.Slope})
-		c, h, w = out, cv.OutH(), cv.OutW()
-		return nil
-	}
+	var specs []LayerSpec
+	h, w := a.Height, a.Width
 	nf := a.NF
-	k, pad := 3, 1
+	k := 3
 	if a.Kind == "vanilla" {
 		k = 4
 	}
-	steps := []struct{ out, k, stride, pad int }{{nf, 3, 1, 1}, {2 * nf, k, 2, pad}, {4 * nf, k, 2, pad}, {8 * nf, k, 2, pad}}
-	for _, s := range steps {
-		if err := add(s.out, s.k, s.stride, s.pad); err != nil {
-			return nil, err
+	for _, s := range []struct{ out, k, stride, pad int }{{nf, 3, 1, 1}, {2 * nf, k, 2, 1}, {4 * nf, k, 2, 1}, {8 * nf, k, 2, 1}} {
+		oh, ow := outSize(h, s.k, s.stride, s.pad), outSize(w, s.k, s.stride, s.pad)
+		if oh < 1 || ow < 1 {
+			return nil, fmt.Errorf("nn: %s on %dx%d images: a %dx%d stride-%d convolution leaves no output",
+				a.Kind, a.Height, a.Width, s.k, s.k, s.stride)
 		}
+		specs = append(specs, LayerSpec{Type: "conv2d", Out: s.out, Kernel: s.k, Stride: s.stride, Padding: s.pad},
+			LayerSpec{Type: "leakyrelu", Slope: a.Slope})
+		h, w = oh, ow
 	}
 	if a.Kind == "vanilla" {
-		layers = append(layers, Conv2d[T]{InC: c, OutC: 1, H: h, W: w, K: min(h, w), Stride: 1})
 		if h != w {
 			return nil, fmt.Errorf("nn: vanilla needs square images, got %dx%d", a.Height, a.Width)
 		}
-	} else {
-		layers = append(layers, Linear[T]{In: c * h * w, Out: 1})
+		return append(specs, LayerSpec{Type: "conv2d", Out: 1, Kernel: h, Stride: 1}), nil
 	}
-	return NewNet(layers...)
+	return append(specs, LayerSpec{Type: "flatten"}, LayerSpec{Type: "linear", Out: 1}), nil
 }
 
 // NumParams is the length of the parameter vector of the net the Arch describes, computed
@@ -95,6 +145,16 @@ func (a Arch) NumParams() int64 {
 		return 0
 	}
 	return int64(net.NumParams())
+}
+
+// Chunk is the examples per task of a NetEnergy of this architecture (ChunkFor; DefaultChunk
+// when the Arch is invalid).
+func (a Arch) Chunk() int {
+	net, err := Build[float32](a)
+	if err != nil {
+		return DefaultChunk
+	}
+	return ChunkFor(net)
 }
 
 // ActivationSize is the number of values one example's forward pass keeps (all layer

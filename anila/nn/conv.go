@@ -264,3 +264,34 @@ func (c Conv2d[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T) 
 		}
 	}
 }
+
+// ChunkHint asks for ConvChunk examples per task: conv examples are large, and small chunks
+// keep a task's data in cache and spread a batch of 64 over the cores.
+func (c Conv2d[T]) ChunkHint() int { return ConvChunk }
+
+func init() {
+	RegisterLayer(LayerType{Name: "conv2d",
+		Doc:     "2-D convolution over NCHW maps with bias (torch.nn.Conv2d); spec: out, kernel, stride (1), padding (0)",
+		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})
+}
+
+func buildConv2d[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
+	if err := positive("out", s.Out); err != nil {
+		return nil, Shape{}, err
+	}
+	if err := positive("kernel", s.Kernel); err != nil {
+		return nil, Shape{}, err
+	}
+	stride := s.Stride
+	if stride == 0 {
+		stride = 1
+	}
+	if stride < 1 || s.Padding < 0 {
+		return nil, Shape{}, fmt.Errorf("stride must be >= 1 and padding >= 0, got %d and %d", stride, s.Padding)
+	}
+	c := Conv2d[T]{InC: in.C, OutC: s.Out, H: in.H, W: in.W, K: s.Kernel, Stride: stride, Pad: s.Padding}
+	if err := c.Validate(); err != nil {
+		return nil, Shape{}, err
+	}
+	return c, Shape{s.Out, c.OutH(), c.OutW()}, nil
+}

@@ -12,15 +12,20 @@ const DefaultChunk = 64
 // chunks keep a task's data in cache and spread a batch of 64 over the cores.
 const ConvChunk = 16
 
-// ChunkFor is the chunk a NetEnergy of net uses: ConvChunk when it has a Conv2d layer,
-// DefaultChunk otherwise. It depends on the architecture only, never on the thread count.
+// ChunkHinter is a layer that asks for a number of examples per task (Conv2d asks for
+// ConvChunk).
+type ChunkHinter interface{ ChunkHint() int }
+
+// ChunkFor is the chunk a NetEnergy of net uses: the smallest ChunkHint of its layers, or
+// DefaultChunk when none asks. It depends on the architecture only, never on the thread count.
 func ChunkFor[T Float](net *Net[T]) int {
+	c := DefaultChunk
 	for _, l := range net.Layers {
-		if _, ok := l.(Conv2d[T]); ok {
-			return ConvChunk
+		if h, ok := l.(ChunkHinter); ok && h.ChunkHint() > 0 {
+			c = min(c, h.ChunkHint())
 		}
 	}
-	return DefaultChunk
+	return c
 }
 
 // NetEnergy is a net with its parameters, evaluated on batches split into fixed chunks that

@@ -59,3 +59,18 @@ func (l Linear[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 		}
 	}
 }
+
+func init() {
+	RegisterLayer(LayerType{Name: "linear", Doc: "y = x·Wᵀ + b on flat features (torch.nn.Linear); spec: out",
+		Build32: buildLinear[float32], Build64: buildLinear[float64]})
+}
+
+func buildLinear[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
+	if err := flatOnly(in); err != nil {
+		return nil, Shape{}, err
+	}
+	if err := positive("out", s.Out); err != nil {
+		return nil, Shape{}, err
+	}
+	return Linear[T]{In: in.C, Out: s.Out}, Shape{s.Out, 1, 1}, nil
+}

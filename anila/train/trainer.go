@@ -75,10 +75,7 @@ func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
 	d := int64(arch.In)
 	m := int64(max(cfg.BatchSize, 1))
 	acts, scratch := arch.ActivationSize()
-	chunk := int64(nn.DefaultChunk)
-	if arch.Kind != "mlp" {
-		chunk = nn.ConvChunk
-	}
+	chunk := int64(arch.Chunk())
 	chunks := (2*m + chunk - 1) / chunk
 	return p*(3*elem+16+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
 		2*m*acts*elem + chunks*scratch*elem
@@ -135,6 +132,9 @@ func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], er
 		cfg.NoiseLo, cfg.NoiseHi = -1, 1
 	}
 	if err := cfg.Validate(d); err != nil {
+		return nil, err
+	}
+	if arch, err = arch.Expanded(); err != nil {
 		return nil, err
 	}
 	t := &Trainer[T]{Config: cfg, Arch: arch, Net: net, Params: make([]T, net.NumParams())}

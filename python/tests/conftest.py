@@ -1,4 +1,10 @@
-"""Shared fixtures: small data and small, fast models."""
+"""Shared fixtures: small data and small, fast models; a helper to interrupt a script."""
+
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -15,3 +21,19 @@ def rings():
 @pytest.fixture(scope="session")
 def small_model(rings):
     return anila.train(rings, iterations=20, seed=1, **FAST)
+
+
+def interrupt_when_ready(script, wait: float):
+    """Run script (a path) in a fresh Python, wait for its line "ready", let it work for wait
+    seconds, send SIGINT and return (process, the next line it prints). A 120 s watchdog
+    kills it if it hangs; nothing here measures how fast it answers."""
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, p.kill)
+    watchdog.start()
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(wait)
+        p.send_signal(signal.SIGINT)
+        return p, p.stdout.readline()
+    finally:
+        watchdog.cancel()

@@ -1,18 +1,13 @@
 """The NumPy API: shapes, dtypes, determinism, persistence, estimator, energies."""
 
 import os
-import signal
-import subprocess
-import sys
 import textwrap
-import threading
-import time
 
 import numpy as np
 import pytest
 
 import anila
-from conftest import FAST
+from conftest import FAST, interrupt_when_ready
 
 
 def test_datasets_shapes_and_seeds():
@@ -229,20 +224,10 @@ def test_ctrl_c_stops_training_quickly(tmp_path):
         X = anila.datasets.rings(2000, seed=0)
         print("ready", flush=True)
         model = anila.train(X, iterations=10**7, progress=False, seed=0)
-        t = time.perf_counter()
         print("returned", model.iteration, flush=True)
         print(model.energy(X[:3]).shape, flush=True)
     """))
-    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watchdog = threading.Timer(120, p.kill)
-    watchdog.start()
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(2.0)
-        p.send_signal(signal.SIGINT)
-        line = p.stdout.readline()
-    finally:
-        watchdog.cancel()
+    p, line = interrupt_when_ready(script, 2.0)
     out = p.stdout.read()  # not communicate(): it would lose what readline buffered
     err = p.stderr.read()
     p.wait(timeout=30)

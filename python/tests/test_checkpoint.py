@@ -1,7 +1,6 @@
 """Checkpoints during training and `anila.resume`: bit-identical continuation, also after the
 training process is killed, and clear errors for the wrong data or file."""
 
-import os
 import signal
 import subprocess
 import sys

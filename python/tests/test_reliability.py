@@ -1,18 +1,15 @@
 """Never crash, never lose work: divergence, recovery, cancellation, lifetime, and bad input
 run in a subprocess so that a crash would show."""
 
-import signal
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 
 import numpy as np
 import pytest
 
 import anila
-from conftest import FAST
+from conftest import FAST, interrupt_when_ready
 
 BLOWUP = dict(lr=1e6, optimizer="sgd", l2=0.0)  # an injected blow-up: energies overflow
 
@@ -58,18 +55,10 @@ def test_sigint_during_sample_returns_quickly(tmp_path):
         m.fit_more(X, 3, progress=False)
         print("trained", m.iteration, flush=True)
     """))
-    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # 10**8 steps would take hours: an "interrupted" line at all shows that SIGINT stopped the
-    # sampling; the watchdog guards against a hang (no wall-clock assertion: machines vary).
-    watchdog = threading.Timer(120, p.kill)
-    watchdog.start()
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(1.5)
-        p.send_signal(signal.SIGINT)
-        line = p.stdout.readline().strip()
-    finally:
-        watchdog.cancel()
+    # sampling (no wall-clock assertion: machines vary).
+    p, line = interrupt_when_ready(script, 1.5)
+    line = line.strip()
     out = p.stdout.read()  # not communicate(): it would lose what readline buffered
     err = p.stderr.read()
     p.wait(timeout=60)

@@ -1,0 +1,153 @@
+package nn
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Shape is the shape of one example between two layers: C channels of H×W pixels (NCHW),
+// or, for flat features, C features with H = W = 1.
+type Shape struct{ C, H, W int }
+
+// Size is the number of values of one example, C·H·W.
+func (s Shape) Size() int { return s.C * s.H * s.W }
+
+// Flat reports whether the shape is a vector of features (H = W = 1).
+func (s Shape) Flat() bool { return s.H == 1 && s.W == 1 }
+
+func (s Shape) String() string {
+	if s.Flat() {
+		return fmt.Sprintf("(%d)", s.C)
+	}
+	return fmt.Sprintf("(%d, %d, %d)", s.C, s.H, s.W)
+}
+
+// LayerSpec describes one layer of an architecture as data: what model files store, what
+// the Python package builds with anila.nn, and what the PyTorch twin is built from. Type is
+// a registered layer type (LayerTypes lists them); the other fields are that type's
+// settings, named as torch.nn names them, and zero where they do not apply.
+type LayerSpec struct {
+	Type string `json:"type"`
+	// Out is a linear layer's output features or a convolution's output channels.
+	Out int `json:"out,omitempty"`
+	// Kernel, Stride and Padding are a convolution's or a pooling layer's geometry (Stride
+	// 0 means 1 for a convolution and Kernel for pooling).
+	Kernel  int `json:"kernel,omitempty"`
+	Stride  int `json:"stride,omitempty"`
+	Padding int `json:"padding,omitempty"`
+	// Slope is LeakyReLU's negative slope.
+	Slope float64 `json:"slope,omitempty"`
+}
+
+// LayerType is a kind of layer, registered once (in the file of the layer, with
+// RegisterLayer): how to build it from its spec for a given input shape, in float32 and in
+// float64. The built Layer carries everything else: forward, input and parameter gradients,
+// parameter count and initialisation, scratch needs (ScratchLayer) and its preferred chunk
+// of examples (ChunkHinter).
+type LayerType struct {
+	// Name is the Type of its specs, e.g. "linear".
+	Name string
+	// Doc says in a line what the layer computes and which spec fields it takes.
+	Doc string
+	// Build32 and Build64 make the layer for inputs of shape in and return its output shape.
+	Build32 func(s LayerSpec, in Shape) (Layer[float32], Shape, error)
+	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
+}
+
+var layerTypes = map[string]LayerType{}
+
+// RegisterLayer makes a layer type available to BuildLayers under its name. Registering a
+// name twice is a programming error and panics.
+func RegisterLayer(t LayerType) {
+	if t.Name == "" || t.Build32 == nil || t.Build64 == nil {
+		panic("nn: RegisterLayer needs a name and both builders")
+	}
+	if _, dup := layerTypes[t.Name]; dup {
+		panic("nn: layer type " + t.Name + " registered twice")
+	}
+	layerTypes[t.Name] = t
+}
+
+// LayerTypes lists the registered layer types, sorted by name.
+func LayerTypes() []LayerType {
+	out := make([]LayerType, 0, len(layerTypes))
+	for _, t := range layerTypes {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func layerTypeNames() string {
+	var names []string
+	for _, t := range LayerTypes() {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// BuildLayers builds the net of the specs, in order, for inputs of shape in. The last layer
+// must give one value per example (an energy); with classifier true, any number.
+func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T], error) {
+	if in.C < 1 || in.H < 1 || in.W < 1 {
+		return nil, fmt.Errorf("nn: input shape %v must be positive", in)
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("nn: an architecture needs at least one layer")
+	}
+	layers := make([]Layer[T], 0, len(specs))
+	sh := in
+	for i, s := range specs {
+		lt, ok := layerTypes[s.Type]
+		if !ok {
+			return nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
+		}
+		var (
+			l   Layer[T]
+			out Shape
+			err error
+		)
+		if Is64[T]() {
+			var l64 Layer[float64]
+			l64, out, err = lt.Build64(s, sh)
+			if err == nil {
+				l = any(l64).(Layer[T])
+			}
+		} else {
+			var l32 Layer[float32]
+			l32, out, err = lt.Build32(s, sh)
+			if err == nil {
+				l = any(l32).(Layer[T])
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
+		}
+		layers = append(layers, l)
+		sh = out
+	}
+	if classifier {
+		return NewClassifierNet(layers...)
+	}
+	if sh.Size() != 1 {
+		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not shape %v", sh)
+	}
+	return NewNet(layers...)
+}
+
+// flatOnly rejects image-shaped inputs for layers that take feature vectors.
+func flatOnly(in Shape) error {
+	if !in.Flat() {
+		return fmt.Errorf("takes flat features but gets a map of shape %v: add a flatten layer before it", in)
+	}
+	return nil
+}
+
+// positive rejects a spec field that must be at least 1.
+func positive(name string, v int) error {
+	if v < 1 {
+		return fmt.Errorf("%s must be >= 1, got %d", name, v)
+	}
+	return nil
+}

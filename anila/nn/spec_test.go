@@ -1,0 +1,124 @@
+package nn
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// customSpecs is an image energy written as layer specs: every registered layer type, with
+// non-square maps, padding and stride.
+var customSpecs = []LayerSpec{
+	{Type: "conv2d", Out: 3, Kernel: 3, Padding: 1},
+	{Type: "silu"},
+	{Type: "conv2d", Out: 4, Kernel: 2, Stride: 2},
+	{Type: "leakyrelu", Slope: 0.1},
+	{Type: "flatten"},
+	{Type: "linear", Out: 5},
+	{Type: "tanh"},
+	{Type: "linear", Out: 3},
+	{Type: "elu"},
+	{Type: "linear", Out: 1},
+}
+
+// TestLayersFromSpecs builds a net from specs and checks its gradients by finite
+// differences at float64, that every registered type is exercised, and that a Langevin
+// evaluation allocates nothing.
+func TestLayersFromSpecs(t *testing.T) {
+	in := Shape{2, 5, 6}
+	net, err := BuildLayers[float64](in, customSpecs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, s := range customSpecs {
+		used[s.Type] = true
+	}
+	for _, lt := range LayerTypes() {
+		if !used[lt.Name] {
+			t.Errorf("layer type %s is not exercised by this test", lt.Name)
+		}
+		if lt.Doc == "" {
+			t.Errorf("layer type %s has no Doc", lt.Name)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	p := make([]float64, net.NumParams())
+	net.Init(p, rng)
+	x := randSlice(rng, 3*in.Size(), 1)
+	if w := fdWorst(net, p, x, 3); w > 1e-6 {
+		t.Fatalf("worst relative gradient error %g", w)
+	}
+	if got := ChunkFor(net); got != ConvChunk {
+		t.Fatalf("a net with convolutions runs %d examples per task, want %d", got, ConvChunk)
+	}
+	n := 32
+	e := NewNetEnergy(net, p)
+	xs, f, g := randSlice(rng, n*in.Size(), 1), make([]float64, n), make([]float64, n*in.Size())
+	e.EnergyGrad(xs, n, f, g)
+	if a := testing.AllocsPerRun(10, func() { e.EnergyGrad(xs, n, f, g) }); a != 0 {
+		t.Fatalf("EnergyGrad allocates %v times per call", a)
+	}
+}
+
+// TestPresetsAreLayerLists: each preset expands into layer specs that build the same net
+// (same parameter count and the same energies for the same parameters) and survive JSON.
+func TestPresetsAreLayerLists(t *testing.T) {
+	for _, a := range []Arch{
+		{Kind: "mlp", In: 2, Hidden: []int{8, 8}, Activation: "leakyrelu", Slope: 0.05},
+		{Kind: "convnet", In: 1 * 10 * 12, Channels: 1, Height: 10, Width: 12, NF: 2, Slope: 0.05},
+		{Kind: "vanilla", In: 3 * 16 * 16, Channels: 3, Height: 16, Width: 16, NF: 2, Slope: 0.2},
+	} {
+		ex, err := a.Expanded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(ex)
+		var back Arch
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		custom := Arch{Kind: "layers", In: a.In, Channels: a.Channels, Height: a.Height, Width: a.Width, Layers: back.Layers}
+		n1, err := Build[float64](a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n2, err := Build[float64](custom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n1.NumParams() != n2.NumParams() || n1.Spec() != n2.Spec() {
+			t.Fatalf("%s: preset %s, its layers %s", a.Kind, n1.Spec(), n2.Spec())
+		}
+		rng := rand.New(rand.NewPCG(1, 1))
+		p := make([]float64, n1.NumParams())
+		n1.Init(p, rng)
+		x := randSlice(rng, 4*a.In, 1)
+		if s1, s2 := sumF(n1, p, x, 4), sumF(n2, p, x, 4); s1 != s2 {
+			t.Fatalf("%s: energies differ: %v vs %v", a.Kind, s1, s2)
+		}
+	}
+}
+
+// TestBadSpecs: each bad spec is refused with a message naming the layer and the problem.
+func TestBadSpecs(t *testing.T) {
+	for _, c := range []struct {
+		in    Shape
+		specs []LayerSpec
+		want  string
+	}{
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "dense", Out: 1}}, `layer 0: unknown layer type "dense" (known: conv2d, elu, flatten`},
+		{Shape{1, 4, 4}, []LayerSpec{{Type: "linear", Out: 1}}, "add a flatten layer before it"},
+		{Shape{1, 4, 4}, []LayerSpec{{Type: "conv2d", Out: 2, Kernel: 5}, {Type: "flatten"}, {Type: "linear", Out: 1}}, "leaves no output"},
+		{Shape{1, 4, 4}, []LayerSpec{{Type: "conv2d", Kernel: 3}}, "out must be >= 1, got 0"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", Out: 3}}, "last layer must give 1 output"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "silu", Slope: 0.1}, {Type: "linear", Out: 1}}, "slope applies to leakyrelu only"},
+		{Shape{2, 1, 1}, nil, "at least one layer"},
+	} {
+		_, err := BuildLayers[float32](c.in, c.specs, false)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one containing %q", c.specs, err, c.want)
+		}
+	}
+}
