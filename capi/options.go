@@ -1,8 +1,10 @@
 package capi
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/anila-ebm/anila/anila/nn"
 	"github.com/anila-ebm/anila/anila/sampler"
@@ -52,8 +54,11 @@ func (o SamplerOptions) config() (sampler.Config, error) {
 
 // Options configures an energy model and its training; see anila/train.Config.
 type Options struct {
-	// Energy is the architecture family: "mlp", "convnet" or "vanilla".
+	// Energy is the architecture: a preset ("mlp", "convnet" or "vanilla") or "layers",
+	// whose layers Layers gives.
 	Energy string
+	// Layers is the JSON list of layer specs (nn.LayerSpec) of an Energy "layers" net.
+	Layers string
 	// Channels, Height and Width give the image shape of the conv families (Dim is then
 	// their product); NF is their base channel count.
 	Channels, Height, Width, NF int
@@ -99,11 +104,24 @@ func DefaultOptions() Options {
 }
 
 func (o Options) arch() (nn.Arch, error) {
-	if o.Energy != "mlp" && o.Energy != "convnet" && o.Energy != "vanilla" {
-		return nn.Arch{}, fmt.Errorf("energy must be \"mlp\", \"convnet\" or \"vanilla\", got %q", o.Energy)
+	if o.Energy != "mlp" && o.Energy != "convnet" && o.Energy != "vanilla" && o.Energy != "layers" {
+		return nn.Arch{}, fmt.Errorf("energy must be \"mlp\", \"convnet\", \"vanilla\" or \"layers\", got %q", o.Energy)
 	}
 	if o.Dim < 1 {
 		return nn.Arch{}, fmt.Errorf("dim must be >= 1, got %d", o.Dim)
+	}
+	if o.Energy == "layers" {
+		var specs []nn.LayerSpec
+		dec := json.NewDecoder(strings.NewReader(o.Layers))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&specs); err != nil {
+			return nn.Arch{}, fmt.Errorf("layers must be a JSON list of layer specs: %v", err)
+		}
+		a := nn.Arch{Kind: "layers", In: o.Dim, Channels: o.Channels, Height: o.Height, Width: o.Width, Layers: specs}
+		if _, err := nn.Build[float32](a); err != nil {
+			return nn.Arch{}, err
+		}
+		return a, nil
 	}
 	if math.IsNaN(o.Slope) || math.IsInf(o.Slope, 0) {
 		return nn.Arch{}, fmt.Errorf("slope must be finite, got %v", o.Slope)

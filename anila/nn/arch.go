@@ -44,7 +44,9 @@ func (a Arch) Expanded() (Arch, error) {
 	if err != nil {
 		return a, err
 	}
-	a.Layers = specs
+	if a.Layers, err = ResolveSpecs(a.InputShape(), specs); err != nil {
+		return a, err
+	}
 	return a, nil
 }
 

@@ -270,7 +270,7 @@ func (c Conv2d[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T) 
 func (c Conv2d[T]) ChunkHint() int { return ConvChunk }
 
 func init() {
-	RegisterLayer(LayerType{Name: "conv2d",
+	RegisterLayer(LayerType{Name: "conv2d", HasIn: true,
 		Doc:     "2-D convolution over NCHW maps with bias (torch.nn.Conv2d); spec: out, kernel, stride (1), padding (0)",
 		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})
 }

@@ -29,6 +29,9 @@ func (s Shape) String() string {
 // settings, named as torch.nn names them, and zero where they do not apply.
 type LayerSpec struct {
 	Type string `json:"type"`
+	// In is the input features (linear) or channels (conv2d): 0 takes them from the layer
+	// before; a non-zero In must match it. Expanded fills it.
+	In int `json:"in,omitempty"`
 	// Out is a linear layer's output features or a convolution's output channels.
 	Out int `json:"out,omitempty"`
 	// Kernel, Stride and Padding are a convolution's or a pooling layer's geometry (Stride
@@ -50,6 +53,9 @@ type LayerType struct {
 	Name string
 	// Doc says in a line what the layer computes and which spec fields it takes.
 	Doc string
+	// HasIn says that the spec's In names the input's channels (or features), as for linear
+	// and conv2d.
+	HasIn bool
 	// Build32 and Build64 make the layer for inputs of shape in and return its output shape.
 	Build32 func(s LayerSpec, in Shape) (Layer[float32], Shape, error)
 	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
@@ -103,6 +109,12 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 		if !ok {
 			return nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
 		}
+		if s.In != 0 && (!lt.HasIn || s.In != sh.C) {
+			if !lt.HasIn {
+				return nil, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
+			}
+			return nil, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
+		}
 		var (
 			l   Layer[T]
 			out Shape
@@ -134,6 +146,25 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not shape %v", sh)
 	}
 	return NewNet(layers...)
+}
+
+// ResolveSpecs returns the specs with In filled for every layer type that has it, after
+// checking that they build for inputs of shape in.
+func ResolveSpecs(in Shape, specs []LayerSpec) ([]LayerSpec, error) {
+	if _, err := BuildLayers[float32](in, specs, true); err != nil {
+		return nil, err
+	}
+	out := append([]LayerSpec(nil), specs...)
+	sh := in
+	for i, s := range out {
+		lt := layerTypes[s.Type]
+		if lt.HasIn {
+			out[i].In = sh.C
+		}
+		_, next, _ := lt.Build32(s, sh)
+		sh = next
+	}
+	return out, nil
 }
 
 // flatOnly rejects image-shaped inputs for layers that take feature vectors.

@@ -115,6 +115,8 @@ func TestBadSpecs(t *testing.T) {
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", Out: 3}}, "last layer must give 1 output"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "silu", Slope: 0.1}, {Type: "linear", Out: 1}}, "slope applies to leakyrelu only"},
 		{Shape{2, 1, 1}, nil, "at least one layer"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", In: 3, Out: 1}}, "says in=3 but its input has shape (2)"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "tanh", In: 2}, {Type: "linear", Out: 1}}, "takes no in"},
 	} {
 		_, err := BuildLayers[float32](c.in, c.specs, false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
