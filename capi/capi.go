@@ -9,6 +9,7 @@ extern const char *anila_export_name(long long i);
 import "C"
 
 import (
+	"encoding/json"
 	"fmt"
 	"unsafe"
 
@@ -60,4 +61,15 @@ func ExportTable() (t []uintptr, err error) {
 	out := make([]uintptr, n)
 	C.anila_export_table((*C.uintptr_t)(unsafe.Pointer(&out[0])), C.longlong(n))
 	return out, nil
+}
+
+// LayerTypes describes the registered layer types as a JSON object {name: doc}.
+func LayerTypes() (s string, err error) {
+	defer guard(&err)
+	m := map[string]string{}
+	for _, t := range nn.LayerTypes() {
+		m[t.Name] = t.Doc
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
 }

@@ -109,12 +109,6 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 		if !ok {
 			return nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
 		}
-		if s.In != 0 && (!lt.HasIn || s.In != sh.C) {
-			if !lt.HasIn {
-				return nil, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
-			}
-			return nil, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
-		}
 		var (
 			l   Layer[T]
 			out Shape
@@ -135,6 +129,12 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 		}
 		if err != nil {
 			return nil, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
+		}
+		if s.In != 0 && (!lt.HasIn || s.In != sh.C) {
+			if !lt.HasIn {
+				return nil, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
+			}
+			return nil, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
 		}
 		layers = append(layers, l)
 		sh = out

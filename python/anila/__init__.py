@@ -9,14 +9,15 @@ Quick start::
     Z = model.sample(1000)
 
 What lives where: `model` (Model, train, load, resume), `estimator` (EBM), `datasets` (toy data),
-`energies` (analytic energies, sample), `metrics` (mmd), `plot` (matplotlib figures),
+`nn` (architectures as layers, torch.nn's names), `energies` (analytic energies, Python
+functions, sample), `metrics` (mmd), `plot` (matplotlib figures),
 `errors` (DivergenceError). The Go core is reached through one shared library (`_lib`).
 anila uses the Go runtime: after fork it cannot run; use multiprocessing's 'spawn' method.
 """
 
 from __future__ import annotations
 
-from . import datasets, energies, metrics
+from . import datasets, energies, metrics, nn
 from ._lib import capi as _capi
 from .energies import sample
 from .errors import DivergenceError
@@ -63,5 +64,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'anila' has no attribute {name!r}")
 
 
-__all__ = ["train", "new_model", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics",
+__all__ = ["train", "new_model", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics", "nn",
            "DivergenceError", "model_defaults", "resume", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -3,6 +3,9 @@ the Go option structs."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import numpy as np
 
 from ._lib import capi, go_ints
@@ -13,7 +16,7 @@ ANISOTROPY = ("coordinate", "pixel", "chain")
 INITS = ("noise", "data", "buffer")
 OPTIMIZERS = ("adam", "sgd")
 ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu")
-ENERGIES = ("mlp", "convnet", "vanilla")
+ENERGIES = ("mlp", "convnet", "vanilla", "layers")
 DTYPES = ("float32", "float64")
 
 #: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
@@ -23,6 +26,7 @@ DEFAULT_THRESHOLD = 10.0
 #: Defaults of every training parameter (those of `anila.train` and `anila.EBM`).
 DEFAULTS = dict(
     energy="mlp",
+    layers=None,
     hidden=(128, 128),
     nf=32,
     activation="leakyrelu",
@@ -78,14 +82,51 @@ IMAGE_STEP_SIZE = {"sgld": 1.0, "anila": 1.0}
 IMAGE_THRESHOLD = 0.1
 
 
-def defaults_for(energy: str) -> dict:
+def defaults_for(energy: str, layers=None) -> dict:
     """The defaults of every training parameter for an energy kind ("mlp", "convnet",
-    "vanilla"); step_size and threshold None mean the per-sampler values
-    (DEFAULT_STEP_SIZE / IMAGE_STEP_SIZE, DEFAULT_THRESHOLD / IMAGE_THRESHOLD)."""
+    "vanilla", or "layers" with its layer specs); step_size and threshold None mean the
+    per-sampler values (DEFAULT_STEP_SIZE / IMAGE_STEP_SIZE, DEFAULT_THRESHOLD /
+    IMAGE_THRESHOLD). Nets on images get the image defaults."""
     d = dict(DEFAULTS, energy=energy)
-    if energy in ("convnet", "vanilla"):
+    if is_image({"energy": energy, "layers": layers}):
         d.update(IMAGE_DEFAULTS)
     return d
+
+
+def is_image(p: dict) -> bool:
+    """Whether the energy takes images (N, C, H, W): the conv presets, and "layers" nets
+    whose first weighted layer is a convolution."""
+    if p.get("energy") in ("convnet", "vanilla"):
+        return True
+    for s in p.get("layers") or () if p.get("energy") == "layers" else ():
+        if isinstance(s, dict) and s.get("type") in ("conv2d", "linear"):
+            return s["type"] == "conv2d"
+    return False
+
+
+def energy_layers(energy):
+    """(layer specs, initial weights or None) of an energy given as an object: an
+    anila.nn.Sequential (or layer) or a torch.nn.Module built from supported layers."""
+    from . import nn
+
+    if isinstance(energy, nn.Sequential):
+        return energy.specs(), None
+    if isinstance(energy, nn.Layer):
+        return nn.Sequential(energy).specs(), None
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(energy, torch.nn.Module):
+        from .torch import layers_of
+
+        return layers_of(energy)
+    raise TypeError(f"energy must be a name ({', '.join(repr(e) for e in ENERGIES[:-1])}), an anila.nn.Sequential "
+                    f"or a torch.nn.Module, got {type(energy).__name__}")
+
+
+def _check_layers(layers) -> list:
+    if not isinstance(layers, (list, tuple)) or not layers or not all(isinstance(s, dict) for s in layers):
+        raise TypeError(f"layers must be a non-empty list of layer specs (dicts), got {layers!r}; "
+                        "pass energy=anila.nn.Sequential(...) instead")
+    return [dict(s) for s in layers]
 
 
 def resolve(params: dict) -> dict:
@@ -94,11 +135,19 @@ def resolve(params: dict) -> dict:
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise TypeError(f"unknown parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
-    energy = check_choice("energy", params.get("energy", DEFAULTS["energy"]), ENERGIES)
-    image = energy in ("convnet", "vanilla")
-    p = defaults_for(energy)
+    energy = params.get("energy", DEFAULTS["energy"])
+    if not isinstance(energy, str):
+        params = dict(params, energy="layers", layers=energy_layers(energy)[0])
+        energy = "layers"
+    energy = check_choice("energy", energy, ENERGIES)
+    if energy == "layers":
+        params = dict(params, layers=_check_layers(params.get("layers")))
+    elif params.get("layers") is not None:
+        raise ValueError(f"layers is for energy='layers' (or energy=anila.nn.Sequential(...)), not energy={energy!r}")
+    image = is_image(params | {"energy": energy})
+    p = defaults_for(energy, params.get("layers"))
     p.update(params)
-    p["energy"] = check_choice("energy", p["energy"], ENERGIES)
+    p["energy"] = energy
     hidden = p["hidden"]
     if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
         raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
@@ -194,7 +243,7 @@ def noise_box(p: dict, X) -> tuple[float, float]:
     image energies (short-run EBMs start from noise over the pixel range)."""
     nb = p["noise_box"]
     if nb == "auto":
-        nb = "central" if p["energy"] == "mlp" else "data"
+        nb = "data" if is_image(p) else "central"
     X = np.asarray(X, dtype=np.float64)
     if nb == "data":
         lo, hi = float(X.min()), float(X.max())
@@ -224,6 +273,8 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0), image_shape=None):
     """A Go Options from resolved parameters; image_shape (C, H, W) for the conv energies."""
     o = capi.DefaultOptions()
     o.Energy = p["energy"]
+    if p["energy"] == "layers":
+        o.Layers = json.dumps(p["layers"])
     o.Dim = int(dim)
     if image_shape is not None:
         o.Channels, o.Height, o.Width = (int(v) for v in image_shape)

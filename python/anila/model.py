@@ -96,7 +96,10 @@ class Model:
         c = m["config"]
         method = c["Sampler"]["Method"]
         a = m["arch"]
-        if self.image_shape is not None:
+        if a["kind"] == "layers":
+            shape = "x".join(str(v) for v in self.image_shape) if self.image_shape is not None else str(a["in"])
+            net = f"layers[{', '.join(s['type'] for s in a['layers'])}] on {shape}"
+        elif self.image_shape is not None:
             net = f"{a['kind']} nf={a['nf']} on {'x'.join(str(v) for v in self.image_shape)}"
         else:
             net = f"{a['kind']} {a['in']}-{'-'.join(str(h) for h in a['hidden'] or [])}-1"
@@ -466,7 +469,7 @@ def _data_and_shape(X, p):
     """Training data as (n, dim) points and, for the conv energies, the image shape: X may be
     (N, C, H, W), (N, H, W) (one channel) or, for MLPs, (N, d). AniLA's "pixel" mode takes
     its channel count from the images."""
-    if p["energy"] == "mlp":
+    if not _config.is_image(p):
         return as_points(X, "X", np.dtype(p["dtype"])), None
     if isinstance(X, (str, bytes)):
         raise TypeError(f"X must be an array of images, got {type(X).__name__}")
@@ -552,6 +555,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     (after a whole iteration) once that much wall time has passed; `model.iteration` tells how
     far it got.
     """
+    params, init_weights = _energy_object(params)
     p = _config.resolve(params)
     progress = check_bool("progress", progress)
     path, every = _check_checkpoint(checkpoint, checkpoint_every)
@@ -564,6 +568,8 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], _config.noise_box(p, X), image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
+    if init_weights is not None:
+        model.set_parameters(init_weights)
     if path is not None:
         model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
                           "data_sha256": _fingerprint(X)}
@@ -609,9 +615,10 @@ def new_model(dim, **params) -> Model:
     image shape (C, H, W)), its parameters drawn from `seed`; the same parameters as `train`
     (iterations is ignored). Without data, clamp='auto' or 'data' means no clamp and chains
     started from noise use the box [-1, 1]."""
+    params, init_weights = _energy_object(params)
     p = _config.resolve(params)
     image_shape = None
-    if p["energy"] != "mlp":
+    if _config.is_image(p):
         if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__len__") or len(dim) != 3:
             raise ValueError(f"dim must be the image shape (C, H, W) for energy={p['energy']!r}, got {dim!r}")
         image_shape = tuple(check_int(f"dim[{i}]", v, 1, 1 << 14) for i, v in enumerate(dim))
@@ -625,4 +632,21 @@ def new_model(dim, **params) -> Model:
         noise_box = p["noise_box"]
     h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box, image_shape),
                _config.sampler_options(p, box))
-    return Model(h, p)
+    model = Model(h, p)
+    if init_weights is not None:
+        model.set_parameters(init_weights)
+    return model
+
+
+def _energy_object(params: dict):
+    """params with an energy given as an object (anila.nn.Sequential or torch.nn.Module)
+    turned into energy="layers" and its layer specs, and the module's weights (or None)."""
+    energy = params.get("energy")
+    if energy is None or isinstance(energy, str):
+        return params, None
+    specs, weights = _config.energy_layers(energy)
+    params = dict(params, energy="layers", layers=specs)
+    if weights is not None:
+        params.setdefault("data_init", False)  # keep the module's weights as they are
+        params.setdefault("dtype", str(weights.dtype))
+    return params, weights

@@ -40,12 +40,53 @@ def _activation(torch, name: str, slope: float):
     raise ValueError(f"activation {name!r} has no PyTorch equivalent here")
 
 
+def _layer_module(torch, s: dict):
+    """The torch.nn module of one anila layer spec (model.arch["layers"][i])."""
+    nn = torch.nn
+    t = s["type"]
+    if t == "linear":
+        return nn.Linear(int(s["in"]), int(s["out"]))
+    if t == "conv2d":
+        return nn.Conv2d(int(s["in"]), int(s["out"]), int(s["kernel"]), stride=int(s.get("stride") or 1),
+                         padding=int(s.get("padding", 0)))
+    if t == "flatten":
+        return nn.Flatten()
+    if t == "leakyrelu":
+        return nn.LeakyReLU(float(s.get("slope", 0.0)))
+    simple = {"silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
+    if t in simple:
+        return simple[t]()
+    raise ValueError(f"layer type {t!r} has no PyTorch twin here")
+
+
+def _layers_module(torch, arch: dict):
+    """The twin of a net given by its layer specs (arch["layers"], every kind once expanded)."""
+    image_shape = (arch["channels"], arch["height"], arch["width"]) if arch.get("channels") else None
+
+    class EnergyNet(torch.nn.Sequential):
+        """An anila energy as torch layers: takes images (n, C, H, W) or, like anila's core,
+        flat rows (n, d), and returns f(x) of shape (n,)."""
+
+        def forward(self, x):  # noqa: D102
+            if self.image_shape is not None and x.dim() == 2:
+                x = x.reshape(x.shape[0], *self.image_shape)
+            return super().forward(x).reshape(x.shape[0])
+
+    module = EnergyNet(*[_layer_module(torch, s) for s in arch["layers"]])
+    module.image_shape = image_shape
+    module.kind = arch.get("kind", "layers")
+    return module
+
+
 def module_for(arch: dict, dtype="float32"):
-    """A torch.nn.Module computing f(x) (shape (n,)) for an anila architecture dict, e.g.
-    model.arch: {"kind": "mlp", "in": 2, "hidden": [128, 128], "activation": "silu"}, or for
-    the conv kinds {"kind": "convnet" | "vanilla", "channels": C, "height": H, "width": W,
-    "nf": n_f, "slope": s, ...}. Its parameters() come in anila's flat order."""
+    """A torch.nn.Module computing f(x) (shape (n,)) for an anila architecture dict: a model's
+    `arch`, built from its layer specs (every architecture has them), or a preset given by
+    hand, e.g. {"kind": "mlp", "in": 2, "hidden": [128, 128], "activation": "silu"} or
+    {"kind": "convnet" | "vanilla", "channels": C, "height": H, "width": W, "nf": n_f,
+    "slope": s}. Its parameters() come in anila's flat order."""
     torch = _torch()
+    if arch.get("layers"):
+        return _layers_module(torch, arch).to(_dtype(torch, dtype))
     kind = arch.get("kind")
     if kind in ("convnet", "vanilla"):
         return _conv_module(torch, arch).to(_dtype(torch, dtype))
@@ -138,58 +179,86 @@ def flat_parameters(module) -> np.ndarray:
     return np.concatenate([p.detach().cpu().numpy().ravel() for p in module.parameters()])
 
 
-def _arch_of(module) -> dict:
-    """The MLP architecture (in, hidden, activation, slope) of a torch Sequential."""
+def layers_of(module):
+    """(layer specs, flat weights) of a torch module built from the layers anila has:
+    Linear, Conv2d (square kernel, equal strides and paddings, zero padding, no dilation or
+    groups, with bias), Flatten, LeakyReLU, SiLU, Tanh, ELU(alpha=1), in Sequentials (nested
+    ones are flattened) or anila's own twins. Anything else is a TypeError naming the
+    submodule."""
     torch = _torch()
-    if not isinstance(module, torch.nn.Sequential):
-        raise ValueError(f"from_torch needs a torch.nn.Sequential MLP, got {type(module).__name__}")
-    layers = list(module)
-    if any(isinstance(m, (torch.nn.Conv2d, torch.nn.Flatten)) for m in layers):
-        raise ValueError("from_torch converts MLPs only; for a conv energy build the model with "
-                         "anila.train(images, energy='convnet'|'vanilla', ...) and copy the weights with "
-                         "model.set_parameters(anila.torch.flat_parameters(module))")
-    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
-    acts = [m for m in layers if not isinstance(m, torch.nn.Linear)]
-    if not linears or linears[-1].out_features != 1:
-        raise ValueError("from_torch needs a Sequential of Linear layers ending in one output")
-    kinds = {type(a).__name__ for a in acts}
-    if len(kinds) > 1:
-        raise ValueError(f"from_torch needs one activation type, got {sorted(kinds)}")
-    name, slope = "silu", 0.05
-    if acts:
-        a = acts[0]
-        name = {"SiLU": "silu", "LeakyReLU": "leakyrelu", "Tanh": "tanh", "ELU": "elu"}.get(type(a).__name__)
-        if name is None:
-            raise ValueError(f"activation {type(a).__name__} is not supported")
-        if name == "leakyrelu":
-            slope = float(a.negative_slope)
-        if name == "elu" and float(a.alpha) != 1.0:
-            raise ValueError("only ELU with alpha=1 is supported")
-    expected = []
-    for i, lin in enumerate(linears):
-        expected.append(lin)
-        if i < len(linears) - 1:
-            expected.append("act")
-    got = ["act" if not isinstance(m, torch.nn.Linear) else m for m in layers]
-    if got != expected:
-        raise ValueError("from_torch needs Linear and activation layers alternating")
-    return {"in": linears[0].in_features, "hidden": tuple(l.out_features for l in linears[:-1]),
-            "activation": name, "slope": slope}
+    nn = torch.nn
+    specs = []
+
+    def pair(name, where, v):
+        v = (v, v) if isinstance(v, int) else tuple(v)
+        if len(v) != 2 or v[0] != v[1] or not all(isinstance(u, int) for u in v):
+            raise TypeError(f"submodule {where} (Conv2d): {name} {v} is not supported; anila needs square "
+                            "kernels and equal strides and paddings")
+        return int(v[0])
+
+    def walk(mod, path):
+        if isinstance(mod, nn.Sequential):
+            for name, child in mod.named_children():
+                walk(child, f"{path}.{name}" if path else name)
+            return
+        where = path or "(the module itself)"
+        if isinstance(mod, nn.Linear):
+            if mod.bias is None:
+                raise TypeError(f"submodule {where} (Linear without bias) is not supported")
+            specs.append({"type": "linear", "in": mod.in_features, "out": mod.out_features})
+        elif isinstance(mod, nn.Conv2d):
+            if mod.bias is None or mod.groups != 1 or pair("dilation", where, mod.dilation) != 1 \
+                    or mod.padding_mode != "zeros" or isinstance(mod.padding, str):
+                raise TypeError(f"submodule {where} ({mod!r}) is not supported: anila's Conv2d has a bias, zero "
+                                "padding given as numbers, no dilation and no groups")
+            specs.append({"type": "conv2d", "in": mod.in_channels, "out": mod.out_channels,
+                          "kernel": pair("kernel_size", where, mod.kernel_size),
+                          "stride": pair("stride", where, mod.stride), "padding": pair("padding", where, mod.padding)})
+        elif isinstance(mod, nn.Flatten):
+            if mod.start_dim != 1 or mod.end_dim != -1:
+                raise TypeError(f"submodule {where} (Flatten({mod.start_dim}, {mod.end_dim})) is not supported; "
+                                "anila flattens all but the batch dimension")
+            specs.append({"type": "flatten"})
+        elif isinstance(mod, nn.LeakyReLU):
+            specs.append({"type": "leakyrelu", "slope": float(mod.negative_slope)})
+        elif isinstance(mod, nn.SiLU):
+            specs.append({"type": "silu"})
+        elif isinstance(mod, nn.Tanh):
+            specs.append({"type": "tanh"})
+        elif isinstance(mod, nn.ELU) and float(mod.alpha) == 1.0:
+            specs.append({"type": "elu"})
+        else:
+            raise TypeError(f"submodule {where} ({type(mod).__name__}) is not supported by anila; supported: "
+                            "Linear, Conv2d, Flatten, LeakyReLU, SiLU, Tanh, ELU(alpha=1), Sequential")
+
+    walk(module, "")
+    if not specs:
+        raise TypeError(f"{type(module).__name__} has no layers anila can use")
+    return specs, flat_parameters(module)
 
 
 def from_torch(module, **params):
-    """An anila Model with the architecture and weights of a torch MLP (a Sequential of Linear
-    layers with one activation type between them, one output). params are `anila.train`'s
-    (sampler settings and so on); the module's dtype sets the model's unless given."""
+    """An anila Model with the architecture and weights of a torch module built from
+    supported layers (see `layers_of`; anything else raises TypeError naming the submodule).
+    params are `anila.train`'s (sampler settings and so on); the module's dtype sets the
+    model's unless given. Image nets (first weighted layer a Conv2d) need image_shape=(C, H, W)."""
     from .model import new_model
 
     torch = _torch()
-    a = _arch_of(module)
     first = next(module.parameters())
     params.setdefault("dtype", "float64" if first.dtype == torch.float64 else "float32")
-    model = new_model(a["in"], hidden=a["hidden"], activation=a["activation"], slope=a["slope"], **params)
-    model.set_parameters(flat_parameters(module))
-    return model
+    image_shape = params.pop("image_shape", None) or getattr(module, "image_shape", None)
+    specs, _ = layers_of(module)
+    convs = [s for s in specs if s["type"] in ("linear", "conv2d")]
+    if convs and convs[0]["type"] == "conv2d":
+        if image_shape is None:
+            raise ValueError("from_torch of a conv net needs image_shape=(C, H, W)")
+        dim = tuple(int(v) for v in image_shape)
+    else:
+        dim = convs[0]["in"] if convs else None
+        if dim is None:
+            raise TypeError(f"{type(module).__name__} has no Linear or Conv2d layer")
+    return new_model(dim, energy=module, **params)
 
 
 # --- the reference computations -----------------------------------------------------------

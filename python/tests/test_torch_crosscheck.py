@@ -72,10 +72,10 @@ def test_weights_round_trip():
     assert mod[1].negative_slope == 0.1
     np.testing.assert_array_equal(at.flat_parameters(mod), m.parameters())
     back = anila.torch.from_torch(mod)
-    assert back.arch["hidden"] == [24, 16] and back.arch["activation"] == "leakyrelu" and back.dtype == np.float64
+    assert back.arch["layers"] == m.arch["layers"] and back.dtype == np.float64
     np.testing.assert_array_equal(back.parameters(), m.parameters())
     bad = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
-    with pytest.raises(ValueError, match="ReLU is not supported"):
+    with pytest.raises(TypeError, match=r"submodule 1 \(ReLU\) is not supported"):
         anila.torch.from_torch(bad)
 
 
@@ -243,9 +243,11 @@ def test_conv_module_layers():
     assert sum(isinstance(m, nn.LeakyReLU) for m in mod) == 4
     assert not any(isinstance(m, nn.Linear) for m in mod)
     with pytest.raises(ValueError, match="square"):
-        at.module_for({**a, "width": 12, "in": 3 * 18 * 12})
-    with pytest.raises(ValueError, match="MLPs only"):
-        anila.torch.from_torch(mod)
+        at.module_for({**a, "width": 12, "in": 3 * 18 * 12, "layers": None})
+    back = anila.torch.from_torch(mod)  # the twin carries its image shape
+    assert back.arch["layers"] == a["layers"] and back.image_shape == (3, 18, 18)
+    X = np.random.default_rng(0).normal(size=(3, 3, 18, 18))
+    np.testing.assert_allclose(back.energy(X), mod(torch.from_numpy(X)).detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("s", CONV_SAMPLERS, ids=lambda s: f"{s['sampler']}-{s['anisotropy']}-{'adj' if s['adjusted'] else 'ula'}")

@@ -1,0 +1,126 @@
+"""Architectures as layers: anila.nn, torch modules converted both ways, cross-checked at
+float64 against PyTorch."""
+
+import numpy as np
+import pytest
+
+import anila
+from anila import nn
+
+torch = pytest.importorskip("torch")
+
+IMAGE = (2, 9, 8)
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(3, 16), nn.SiLU(), nn.Sequential(nn.Linear(16, 8), nn.Tanh()), nn.Linear(8, 4),
+                         nn.ELU(), nn.Linear(4, 1))
+
+
+def convnet():
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(4, 6, 3, stride=2),
+                         nn.SiLU(), nn.Flatten(), nn.Linear(6 * 4 * 3, 5), nn.Tanh(), nn.Linear(5, 1))
+
+
+def _grads(mod, X):
+    x = torch.from_numpy(X.copy()).requires_grad_(True)
+    f = mod(x)
+    gx, = torch.autograd.grad(f.sum(), x, retain_graph=True)
+    mod.zero_grad()
+    f.sum().backward()
+    gp = np.concatenate([p.grad.numpy().ravel() for p in mod.parameters()])
+    return f.detach().numpy(), gx.numpy(), gp
+
+
+@pytest.mark.parametrize("make, dim", [(mlp, 3), (convnet, IMAGE)])
+def test_layers_match_pytorch_at_float64(make, dim, tmp_path):
+    """A model built from anila.nn computes what its PyTorch twin computes (f, ∇x f, ∇θ f
+    to 1e-10), trains, samples, and survives save and load."""
+    X = np.random.default_rng(0).normal(size=(12,) + ((dim,) if isinstance(dim, int) else dim))
+    model = anila.new_model(dim, energy=make(), dtype="float64", seed=1)
+    model.set_parameters(np.random.default_rng(2).normal(scale=0.4, size=model.parameters().size))
+    twin = model.to_torch()
+    f_t, gx_t, gp_t = _grads(twin, X)
+    flat = X.reshape(len(X), -1)
+    assert np.max(np.abs(model.energy(X) - f_t)) < 1e-10 * max(1, np.abs(f_t).max())
+    assert np.max(np.abs(model.energy_grad(X).reshape(len(X), -1) - gx_t.reshape(len(X), -1))) < 1e-10
+    assert np.max(np.abs(model.param_grad(flat, np.ones(len(X))) - gp_t)) < 1e-10
+    model.fit_more(X, 5, progress=False)
+    assert model.iteration == 5 and np.isfinite(model.parameters()).all()
+    Z = model.sample(6, steps=3)
+    assert Z.shape == (6,) + ((dim,) if isinstance(dim, int) else dim)
+    path = tmp_path / "layers.anila"
+    model.save(path)
+    again = anila.load(path)
+    assert again.arch["layers"] == model.arch["layers"]
+    np.testing.assert_array_equal(again.energy(X), model.energy(X))
+
+
+def test_train_on_a_torch_module_starts_from_its_weights():
+    """anila.train(X, energy=<torch module>) takes the module's architecture and weights (a
+    nested Sequential is flattened); from_torch gives the same model."""
+    mod = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.LeakyReLU(0.1),
+                              torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.SiLU()), torch.nn.Linear(8, 1))
+    mod = mod.double()
+    X = anila.datasets.rings(500, seed=0).astype(np.float64)
+    m0 = anila.train(X, energy=mod, iterations=0, progress=False)
+    np.testing.assert_array_equal(m0.parameters(), anila.torch.flat_parameters(mod))
+    f = mod(torch.from_numpy(X[:5])).detach().numpy().ravel()
+    np.testing.assert_allclose(m0.energy(X[:5]), f, rtol=1e-12, atol=1e-12)
+    m1 = anila.train(X, energy=mod, iterations=20, progress=False, seed=0)
+    assert m1.iteration == 20 and not np.array_equal(m1.parameters(), m0.parameters())
+    conv = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Tanh(), torch.nn.Flatten(),
+                               torch.nn.Linear(3 * 9 * 8, 1))
+    mc = anila.torch.from_torch(conv, image_shape=IMAGE)
+    Xi = np.random.default_rng(1).normal(size=(4,) + IMAGE).astype(np.float32)
+    np.testing.assert_allclose(mc.energy(Xi), conv(torch.from_numpy(Xi)).detach().numpy().ravel(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("module, match", [
+    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU(), torch.nn.Linear(3, 1)), r"submodule 1 \(GELU\)"),
+    (lambda: torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), torch.nn.Linear(3, 1)),
+     r"submodule 0\.1 \(Dropout\)"),
+    (lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, dilation=2), torch.nn.Flatten(), torch.nn.Linear(2, 1)),
+     "dilation"),
+    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.Linear(3, 1)), "without bias"),
+])
+def test_unsupported_torch_modules(module, match):
+    with pytest.raises(TypeError, match=match):
+        anila.train(np.zeros((10, 2)), energy=module(), iterations=1)
+
+
+def test_bad_layer_lists():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=r"layer 0 \(linear\) says in=4 but its input has shape \(3\)"):
+        anila.train(X, energy=nn.Sequential(nn.Linear(4, 1)), iterations=1)
+    with pytest.raises(ValueError, match="last layer must give 1 output"):
+        anila.train(X, energy=nn.Sequential(nn.Linear(3, 2)), iterations=1)
+    with pytest.raises(ValueError, match="add a flatten layer"):
+        anila.new_model((1, 4, 4), energy=nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(8, 1)))
+    with pytest.raises(TypeError, match="must be an anila.nn layer"):
+        nn.Sequential(nn.Linear(2, 1), "relu")
+    with pytest.raises(ValueError, match="bias=False"):
+        nn.Linear(2, 1, bias=False)
+    with pytest.raises(TypeError, match="energy must be a name"):
+        anila.train(X, energy=42, iterations=1)
+
+
+def test_python_and_go_agree_on_layer_types():
+    """Every layer type Go has registered has an anila.nn class and a PyTorch twin, and back."""
+    go = set(nn.layer_types())
+    py = {cls.type for cls in (nn.Linear, nn.Conv2d, nn.Flatten, nn.LeakyReLU, nn.SiLU, nn.Tanh, nn.ELU)}
+    assert go == py
+    specs = [{"type": "linear", "in": 2, "out": 3}, {"type": "conv2d", "in": 1, "out": 2, "kernel": 3, "stride": 1,
+             "padding": 0}, {"type": "flatten"}, {"type": "leakyrelu", "slope": 0.1}, {"type": "silu"}, {"type": "tanh"},
+             {"type": "elu"}]
+    assert {s["type"] for s in specs} == go
+    assert nn.from_specs(specs).specs() == specs
+    for s in specs:
+        assert anila.torch._layer_module(torch, s) is not None
+
+
+def test_estimator_with_layers():
+    est = anila.EBM(energy=nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1)), iterations=5)
+    assert isinstance(est.get_params()["energy"], nn.Sequential)
+    est.fit(anila.datasets.rings(300, seed=0))
+    assert est.model_.arch["kind"] == "layers" and est.n_iter_ == 5
