@@ -63,13 +63,29 @@ func ExportTable() (t []uintptr, err error) {
 	return out, nil
 }
 
-// LayerTypes describes the registered layer types as a JSON object {name: doc}.
+// layerTypeInfo is what Python learns of a registered layer type: enough to make its
+// anila.nn class, its PyTorch twin and to read a torch module of that class.
+type layerTypeInfo struct {
+	Name  string         `json:"name"`
+	Doc   string         `json:"doc"`
+	Torch string         `json:"torch"`
+	HasIn bool           `json:"has_in"`
+	Args  []nn.LayerArg  `json:"args"`
+	Fixed map[string]any `json:"fixed"`
+}
+
+// LayerTypes describes the registered layer types as a JSON list (name, doc, torch class,
+// arguments with their spec fields and defaults, fixed torch arguments), sorted by name.
 func LayerTypes() (s string, err error) {
 	defer guard(&err)
-	m := map[string]string{}
+	var out []layerTypeInfo
 	for _, t := range nn.LayerTypes() {
-		m[t.Name] = t.Doc
+		args := t.Args
+		if args == nil {
+			args = []nn.LayerArg{}
+		}
+		out = append(out, layerTypeInfo{t.Name, t.Doc, t.Torch, t.HasIn, args, t.Fixed})
 	}
-	b, err := json.Marshal(m)
+	b, err := json.Marshal(out)
 	return string(b), err
 }

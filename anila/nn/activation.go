@@ -176,15 +176,20 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 }
 
 func init() {
-	docs := map[ActivationKind]string{
-		LeakyReLU: "x if x > 0, else slope·x (torch.nn.LeakyReLU); spec: slope",
-		SiLU:      "x·σ(x) (torch.nn.SiLU)",
-		Tanh:      "tanh(x) (torch.nn.Tanh)",
-		ELU:       "x if x > 0, else exp(x) − 1 (torch.nn.ELU with alpha 1)",
-	}
-	for kind, doc := range docs {
-		RegisterLayer(LayerType{Name: kind.String(), Doc: doc,
-			Build32: buildActivation[float32](kind), Build64: buildActivation[float64](kind)})
+	for _, t := range []LayerType{
+		{Name: "leakyrelu", Torch: "LeakyReLU", Doc: "x if x > 0, else slope·x (torch.nn.LeakyReLU)",
+			Args: []LayerArg{{"slope", "negative_slope", 0.01}}},
+		{Name: "silu", Torch: "SiLU", Doc: "x·σ(x) (torch.nn.SiLU)"},
+		{Name: "tanh", Torch: "Tanh", Doc: "tanh(x) (torch.nn.Tanh)"},
+		{Name: "elu", Torch: "ELU", Doc: "x if x > 0, else exp(x) − 1 (torch.nn.ELU with alpha 1)",
+			Fixed: map[string]any{"alpha": 1.0}},
+	} {
+		kind, err := ParseActivation(t.Name)
+		if err != nil {
+			panic(err)
+		}
+		t.Build32, t.Build64 = buildActivation[float32](kind), buildActivation[float64](kind)
+		RegisterLayer(t)
 	}
 }
 

@@ -271,7 +271,11 @@ func (c Conv2d[T]) ChunkHint() int { return ConvChunk }
 
 func init() {
 	RegisterLayer(LayerType{Name: "conv2d", HasIn: true,
-		Doc:     "2-D convolution over NCHW maps with bias (torch.nn.Conv2d); spec: out, kernel, stride (1), padding (0)",
+		Doc:   "2-D convolution over NCHW maps with bias, square kernels, zero padding (torch.nn.Conv2d)",
+		Torch: "Conv2d",
+		Args: []LayerArg{{"in", "in_channels", nil}, {"out", "out_channels", nil}, {"kernel", "kernel_size", nil},
+			{"stride", "stride", 1}, {"padding", "padding", 0}},
+		Fixed:   map[string]any{"bias": true, "dilation": 1, "groups": 1, "padding_mode": "zeros"},
 		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})
 }
 

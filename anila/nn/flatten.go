@@ -33,6 +33,7 @@ func (f Flatten[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 
 func init() {
 	RegisterLayer(LayerType{Name: "flatten", Doc: "an NCHW map as flat features (torch.nn.Flatten)",
+		Torch: "Flatten", Fixed: map[string]any{"start_dim": 1, "end_dim": -1},
 		Build32: buildFlatten[float32], Build64: buildFlatten[float64]})
 }
 

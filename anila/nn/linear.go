@@ -61,7 +61,9 @@ func (l Linear[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 }
 
 func init() {
-	RegisterLayer(LayerType{Name: "linear", HasIn: true, Doc: "y = x·Wᵀ + b on flat features (torch.nn.Linear); spec: out",
+	RegisterLayer(LayerType{Name: "linear", HasIn: true, Doc: "y = x·Wᵀ + b on flat features (torch.nn.Linear)",
+		Torch: "Linear", Args: []LayerArg{{"in", "in_features", nil}, {"out", "out_features", nil}},
+		Fixed:   map[string]any{"bias": true},
 		Build32: buildLinear[float32], Build64: buildLinear[float64]})
 }
 

@@ -56,9 +56,30 @@ type LayerType struct {
 	// HasIn says that the spec's In names the input's channels (or features), as for linear
 	// and conv2d.
 	HasIn bool
+	// Torch names the torch.nn class of the layer's PyTorch twin, which is also the name of
+	// its class in the Python package's anila.nn.
+	Torch string
+	// Args are the spec fields the layer takes, in the order of the torch.nn constructor's
+	// positional arguments.
+	Args []LayerArg
+	// Fixed are torch.nn constructor arguments (and module attributes) that anila supports
+	// with these values only, e.g. Conv2d's dilation 1; "bias": true means a bias is required.
+	Fixed map[string]any
 	// Build32 and Build64 make the layer for inputs of shape in and return its output shape.
 	Build32 func(s LayerSpec, in Shape) (Layer[float32], Shape, error)
 	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
+}
+
+// LayerArg is one setting of a layer type: the LayerSpec field that holds it and the
+// torch.nn argument (and module attribute) it corresponds to.
+type LayerArg struct {
+	// Field is the LayerSpec JSON field: "in", "out", "kernel", "stride", "padding" or "slope".
+	Field string `json:"field"`
+	// Torch is the torch.nn name, e.g. "in_features".
+	Torch string `json:"torch"`
+	// Default is the value when not given; nil means required. For pooling, a nil-valued
+	// default of Stride means Kernel, as in PyTorch.
+	Default any `json:"default"`
 }
 
 var layerTypes = map[string]LayerType{}
@@ -66,8 +87,8 @@ var layerTypes = map[string]LayerType{}
 // RegisterLayer makes a layer type available to BuildLayers under its name. Registering a
 // name twice is a programming error and panics.
 func RegisterLayer(t LayerType) {
-	if t.Name == "" || t.Build32 == nil || t.Build64 == nil {
-		panic("nn: RegisterLayer needs a name and both builders")
+	if t.Name == "" || t.Torch == "" || t.Build32 == nil || t.Build64 == nil {
+		panic("nn: RegisterLayer needs a name, a torch.nn class and both builders")
 	}
 	if _, dup := layerTypes[t.Name]; dup {
 		panic("nn: layer type " + t.Name + " registered twice")

@@ -6,42 +6,72 @@
                            nn.SiLU(), nn.Flatten(), nn.Linear(32 * 13 * 13, 1))
     model = anila.train(images, energy=energy)
 
-A Sequential is a description, not a computation: anila's Go core builds and runs it (the
-layer types are registered there; `layer_types()` lists them). The last layer must give one
-value per example, the energy f(x). `anila.train(X, energy=<torch.nn.Module>)` and
-`anila.torch.from_torch` accept PyTorch modules built from the same layers.
+A Sequential is a description, not a computation: anila's Go core builds and runs it. The
+layer classes here are made from the layer types the Go core registers (`layer_types()`):
+each has its torch.nn name and that class's arguments (positional in torch's order, or by
+keyword, with torch's defaults), so a new layer type in Go appears here, in the PyTorch twin
+(`Model.to_torch`) and in `anila.torch.from_torch` without Python changes. The last layer
+must give one value per example, the energy f(x).
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["Layer", "Linear", "Conv2d", "Flatten", "LeakyReLU", "SiLU", "Tanh", "ELU", "Sequential",
-           "layer_types"]
+from ._lib import capi
 
-
-def _int(name: str, v, lo: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        if isinstance(v, tuple) and len(v) == 2 and v[0] == v[1]:
-            return _int(name, v[0], lo)
-        raise TypeError(f"{name} must be an int (or a pair of equal ints), got {v!r}")
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return v
+_TYPES = {t["name"]: t for t in json.loads(capi.LayerTypes())}
 
 
 class Layer:
     """A layer of an anila architecture: `spec()` is the dict the Go core builds it from."""
 
     type = ""
+    _info: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        info = self._info
+        names = [a["torch"] for a in info["args"]]
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional arguments "
+                            f"({', '.join(names)}), got {len(args)}")
+        given = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k in given:
+                raise TypeError(f"{type(self).__name__} got {k!r} twice")
+            if k not in names and k not in info.get("fixed", {}):
+                raise TypeError(f"{type(self).__name__} got an unexpected argument {k!r}; it takes {names}")
+            given[k] = v
+        for k, want in (info.get("fixed") or {}).items():
+            if k in given and _scalar(k, given.pop(k)) != want:
+                raise ValueError(f"{type(self).__name__}({k}=...) supports {k}={want!r} only")
+        self._values = {}
+        for a in sorted(info["args"], key=lambda a: isinstance(a["default"], str)):  # references last
+            if a["torch"] in given and given[a["torch"]] is not None:
+                v = _scalar(a["torch"], given[a["torch"]])
+            elif isinstance(a["default"], str):  # the value of another argument, e.g. stride = kernel
+                v = self._values[_torch_name(info, a["default"])]
+            elif a["default"] is not None:
+                v = a["default"]
+            else:
+                raise TypeError(f"{type(self).__name__} needs {a['torch']}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"{type(self).__name__}: {a['torch']} must be a number, got {v!r}")
+            if a["field"] != "slope" and (v != int(v) or v < 0 or (v < 1 and a["field"] not in ("padding",))):
+                raise ValueError(f"{type(self).__name__}: {a['torch']} must be a positive integer, got {v!r}")
+            self._values[a["torch"]] = v
+            setattr(self, a["torch"], v)
 
     def spec(self) -> dict:
         """The layer as data (type and settings), as model files store it."""
-        return {"type": self.type}
+        s = {"type": self.type}
+        for a in self._info["args"]:
+            v = self._values[a["torch"]]
+            s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+        return s
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "type")
-        return f"{type(self).__name__}({args})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Layer) and self.spec() == other.spec()
@@ -50,81 +80,31 @@ class Layer:
         return hash(json.dumps(self.spec(), sort_keys=True))
 
 
-class Linear(Layer):
-    """y = x·Wᵀ + b on flat features (torch.nn.Linear)."""
-
-    type = "linear"
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
-        self.in_features = _int("in_features", in_features)
-        self.out_features = _int("out_features", out_features)
-        if bias is not True:
-            raise ValueError("Linear(bias=False) is not supported: anila's Linear layers have a bias")
-
-    def spec(self) -> dict:
-        return {"type": "linear", "in": self.in_features, "out": self.out_features}
+def _torch_name(info: dict, field: str) -> str:
+    """The torch argument name of a spec field of a layer type."""
+    return next(a["torch"] for a in info["args"] if a["field"] == field)
 
 
-class Conv2d(Layer):
-    """A 2-D convolution with bias over (C, H, W) maps (torch.nn.Conv2d): square kernels,
-    equal strides and paddings, zero padding, no dilation or groups."""
-
-    type = "conv2d"
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True):
-        self.in_channels = _int("in_channels", in_channels)
-        self.out_channels = _int("out_channels", out_channels)
-        self.kernel_size = _int("kernel_size", kernel_size)
-        self.stride = _int("stride", stride)
-        self.padding = _int("padding", padding, 0)
-        if bias is not True:
-            raise ValueError("Conv2d(bias=False) is not supported: anila's convolutions have a bias")
-
-    def spec(self) -> dict:
-        return {"type": "conv2d", "in": self.in_channels, "out": self.out_channels, "kernel": self.kernel_size,
-                "stride": self.stride, "padding": self.padding}
+def torch_kwargs(spec: dict) -> dict:
+    """The torch.nn constructor arguments of a layer spec (defaults filled, references such as
+    AvgPool2d's stride = kernel_size resolved)."""
+    return dict(from_specs([spec])[0]._values)
 
 
-class Flatten(Layer):
-    """(C, H, W) maps as flat features, in NCHW order (torch.nn.Flatten)."""
-
-    type = "flatten"
-
-
-class LeakyReLU(Layer):
-    """x if x > 0, else negative_slope·x (torch.nn.LeakyReLU; the same default slope)."""
-
-    type = "leakyrelu"
-
-    def __init__(self, negative_slope: float = 0.01):
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
-
-    def spec(self) -> dict:
-        return {"type": "leakyrelu", "slope": self.negative_slope}
+def _scalar(name, v):
+    """v, with a pair of equal values (torch's (k, k)) as one value."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2 or v[0] != v[1]:
+            raise ValueError(f"{name}={v!r}: anila supports square kernels and equal strides and paddings only")
+        return v[0]
+    return v
 
 
-class SiLU(Layer):
-    """x·σ(x) (torch.nn.SiLU)."""
-
-    type = "silu"
-
-
-class Tanh(Layer):
-    """tanh(x) (torch.nn.Tanh)."""
-
-    type = "tanh"
-
-
-class ELU(Layer):
-    """x if x > 0, else exp(x) − 1 (torch.nn.ELU; alpha 1 only)."""
-
-    type = "elu"
-
-    def __init__(self, alpha: float = 1.0):
-        if alpha != 1.0:
-            raise ValueError(f"ELU supports alpha=1 only, got {alpha!r}")
+def _make_class(info: dict) -> type:
+    args = ", ".join(a["torch"] + ("" if a["default"] is None else f"={a['default']!r}") for a in info["args"])
+    doc = f"{info['doc']}. Arguments: ({args})." if args else f"{info['doc']}."
+    return type(info["torch"], (Layer,), {"type": info["name"], "_info": info, "__doc__": doc,
+                                          "__module__": __name__})
 
 
 class Sequential(Layer):
@@ -152,13 +132,6 @@ class Sequential(Layer):
     def spec(self) -> dict:
         return {"type": "sequential", "layers": self.specs()}
 
-    def takes_images(self) -> bool:
-        """Whether the net takes (C, H, W) images (its first weighted layer is a Conv2d)."""
-        for layer in self.layers:
-            if isinstance(layer, (Conv2d, Linear)):
-                return isinstance(layer, Conv2d)
-        return False
-
     def __iter__(self):
         return iter(self.layers)
 
@@ -173,31 +146,27 @@ class Sequential(Layer):
         return f"Sequential({inner}\n)"
 
 
-_CLASSES = {"linear": Linear, "conv2d": Conv2d, "flatten": Flatten, "leakyrelu": LeakyReLU, "silu": SiLU,
-            "tanh": Tanh, "elu": ELU}
+_CLASSES = {name: _make_class(info) for name, info in _TYPES.items()}
+globals().update({cls.__name__: cls for cls in _CLASSES.values()})
 
 
 def from_specs(specs) -> Sequential:
     """The Sequential of a list of layer specs (as `Model.arch["layers"]` holds them)."""
     layers = []
     for i, s in enumerate(specs):
-        t = s.get("type")
-        if t == "linear":
-            layers.append(Linear(s["in"], s["out"]))
-        elif t == "conv2d":
-            layers.append(Conv2d(s["in"], s["out"], s["kernel"], stride=s.get("stride") or 1,
-                                 padding=s.get("padding", 0)))
-        elif t == "leakyrelu":
-            layers.append(LeakyReLU(s.get("slope", 0.0)))
-        elif t in _CLASSES:
-            layers.append(_CLASSES[t]())
-        else:
-            raise ValueError(f"layer {i}: no anila.nn class for layer type {t!r}")
+        cls = _CLASSES.get(s.get("type"))
+        if cls is None:
+            raise ValueError(f"layer {i}: unknown layer type {s.get('type')!r} (known: {sorted(_CLASSES)})")
+        # a 0 in a field whose default refers to another (AvgPool2d's stride) means that default
+        kw = {a["torch"]: s[a["field"]] for a in cls._info["args"]
+              if a["field"] in s and not (isinstance(a["default"], str) and s[a["field"]] == 0)}
+        layers.append(cls(**kw))
     return Sequential(*layers)
 
 
 def layer_types() -> dict:
-    """The layer types anila's Go core has registered: {name: what it computes}."""
-    from ._lib import capi
+    """The layer types anila's Go core has registered: {name: {doc, torch, args, fixed}}."""
+    return {name: dict(info) for name, info in _TYPES.items()}
 
-    return dict(json.loads(capi.LayerTypes()))
+
+__all__ = ["Layer", "Sequential", "from_specs", "layer_types"] + sorted(cls.__name__ for cls in _CLASSES.values())

@@ -41,22 +41,14 @@ def _activation(torch, name: str, slope: float):
 
 
 def _layer_module(torch, s: dict):
-    """The torch.nn module of one anila layer spec (model.arch["layers"][i])."""
-    nn = torch.nn
-    t = s["type"]
-    if t == "linear":
-        return nn.Linear(int(s["in"]), int(s["out"]))
-    if t == "conv2d":
-        return nn.Conv2d(int(s["in"]), int(s["out"]), int(s["kernel"]), stride=int(s.get("stride") or 1),
-                         padding=int(s.get("padding", 0)))
-    if t == "flatten":
-        return nn.Flatten()
-    if t == "leakyrelu":
-        return nn.LeakyReLU(float(s.get("slope", 0.0)))
-    simple = {"silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
-    if t in simple:
-        return simple[t]()
-    raise ValueError(f"layer type {t!r} has no PyTorch twin here")
+    """The torch.nn module of one anila layer spec (model.arch["layers"][i]), made from the
+    layer type's registration in Go (its torch.nn class and arguments)."""
+    from .nn import layer_types, torch_kwargs
+
+    info = layer_types().get(s["type"])
+    if info is None:
+        raise ValueError(f"layer type {s['type']!r} has no PyTorch twin here")
+    return getattr(torch.nn, info["torch"])(**torch_kwargs(s))
 
 
 def _layers_module(torch, arch: dict):
@@ -176,60 +168,58 @@ def to_torch(model):
 
 def flat_parameters(module) -> np.ndarray:
     """A module's parameters as one flat NumPy vector, in anila's order."""
-    return np.concatenate([p.detach().cpu().numpy().ravel() for p in module.parameters()])
+    parts = [p.detach().cpu().numpy().ravel() for p in module.parameters()]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def layers_of(module):
-    """(layer specs, flat weights) of a torch module built from the layers anila has:
-    Linear, Conv2d (square kernel, equal strides and paddings, zero padding, no dilation or
-    groups, with bias), Flatten, LeakyReLU, SiLU, Tanh, ELU(alpha=1), in Sequentials (nested
-    ones are flattened) or anila's own twins. Anything else is a TypeError naming the
-    submodule."""
+    """(layer specs, flat weights) of a torch module built from the layers anila has
+    registered (`anila.nn.layer_types()`: Linear, Conv2d, Flatten, LeakyReLU, SiLU, Tanh, ELU,
+    ... with the settings anila supports), in Sequentials (nested ones are flattened) or
+    anila's own twins. Anything else is a TypeError naming the submodule."""
+    from .nn import layer_types
+
     torch = _torch()
-    nn = torch.nn
+    by_class = {info["torch"]: info for info in layer_types().values()}
     specs = []
 
-    def pair(name, where, v):
-        v = (v, v) if isinstance(v, int) else tuple(v)
-        if len(v) != 2 or v[0] != v[1] or not all(isinstance(u, int) for u in v):
-            raise TypeError(f"submodule {where} (Conv2d): {name} {v} is not supported; anila needs square "
-                            "kernels and equal strides and paddings")
-        return int(v[0])
+    def value(where, cls, name, v):
+        if isinstance(v, (tuple, list)):
+            if len(v) != 2 or v[0] != v[1]:
+                raise TypeError(f"submodule {where} ({cls}): {name}={tuple(v)} is not supported; anila needs "
+                                "square kernels and equal strides and paddings")
+            v = v[0]
+        return v
 
     def walk(mod, path):
-        if isinstance(mod, nn.Sequential):
+        if isinstance(mod, torch.nn.Sequential):
             for name, child in mod.named_children():
                 walk(child, f"{path}.{name}" if path else name)
             return
         where = path or "(the module itself)"
-        if isinstance(mod, nn.Linear):
-            if mod.bias is None:
-                raise TypeError(f"submodule {where} (Linear without bias) is not supported")
-            specs.append({"type": "linear", "in": mod.in_features, "out": mod.out_features})
-        elif isinstance(mod, nn.Conv2d):
-            if mod.bias is None or mod.groups != 1 or pair("dilation", where, mod.dilation) != 1 \
-                    or mod.padding_mode != "zeros" or isinstance(mod.padding, str):
-                raise TypeError(f"submodule {where} ({mod!r}) is not supported: anila's Conv2d has a bias, zero "
-                                "padding given as numbers, no dilation and no groups")
-            specs.append({"type": "conv2d", "in": mod.in_channels, "out": mod.out_channels,
-                          "kernel": pair("kernel_size", where, mod.kernel_size),
-                          "stride": pair("stride", where, mod.stride), "padding": pair("padding", where, mod.padding)})
-        elif isinstance(mod, nn.Flatten):
-            if mod.start_dim != 1 or mod.end_dim != -1:
-                raise TypeError(f"submodule {where} (Flatten({mod.start_dim}, {mod.end_dim})) is not supported; "
-                                "anila flattens all but the batch dimension")
-            specs.append({"type": "flatten"})
-        elif isinstance(mod, nn.LeakyReLU):
-            specs.append({"type": "leakyrelu", "slope": float(mod.negative_slope)})
-        elif isinstance(mod, nn.SiLU):
-            specs.append({"type": "silu"})
-        elif isinstance(mod, nn.Tanh):
-            specs.append({"type": "tanh"})
-        elif isinstance(mod, nn.ELU) and float(mod.alpha) == 1.0:
-            specs.append({"type": "elu"})
-        else:
-            raise TypeError(f"submodule {where} ({type(mod).__name__}) is not supported by anila; supported: "
-                            "Linear, Conv2d, Flatten, LeakyReLU, SiLU, Tanh, ELU(alpha=1), Sequential")
+        cls = type(mod).__name__
+        info = by_class.get(cls)
+        if info is None or not isinstance(mod, getattr(torch.nn, cls)):
+            raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
+                            f"{', '.join(sorted(by_class))}, Sequential")
+        for k, want in (info.get("fixed") or {}).items():
+            if k == "bias":
+                ok = (getattr(mod, "bias", None) is not None) == want
+                if not ok:
+                    raise TypeError(f"submodule {where} ({cls} without bias) is not supported")
+                continue
+            got = value(where, cls, k, getattr(mod, k))
+            if got != want:
+                raise TypeError(f"submodule {where} ({cls}): {k}={got!r} is not supported; anila needs {k}={want!r}")
+        spec = {"type": info["name"]}
+        for a in info["args"]:
+            v = value(where, cls, a["torch"], getattr(mod, a["torch"]))
+            if v is None:
+                continue
+            if isinstance(v, str) or isinstance(v, bool):
+                raise TypeError(f"submodule {where} ({cls}): {a['torch']}={v!r} is not supported")
+            spec[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+        specs.append(spec)
 
     walk(module, "")
     if not specs:

@@ -18,8 +18,9 @@ def mlp():
 
 
 def convnet():
-    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(4, 6, 3, stride=2),
-                         nn.SiLU(), nn.Flatten(), nn.Linear(6 * 4 * 3, 5), nn.Tanh(), nn.Linear(5, 1))
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.AvgPool2d(3, stride=1, padding=1),
+                         nn.Conv2d(4, 6, 3, stride=2), nn.SiLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 2 * 1, 5),
+                         nn.Tanh(), nn.Linear(5, 1))
 
 
 def _grads(mod, X):
@@ -69,8 +70,8 @@ def test_train_on_a_torch_module_starts_from_its_weights():
     np.testing.assert_allclose(m0.energy(X[:5]), f, rtol=1e-12, atol=1e-12)
     m1 = anila.train(X, energy=mod, iterations=20, progress=False, seed=0)
     assert m1.iteration == 20 and not np.array_equal(m1.parameters(), m0.parameters())
-    conv = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Tanh(), torch.nn.Flatten(),
-                               torch.nn.Linear(3 * 9 * 8, 1))
+    conv = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Tanh(), torch.nn.AvgPool2d(2),
+                               torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 1))
     mc = anila.torch.from_torch(conv, image_shape=IMAGE)
     Xi = np.random.default_rng(1).normal(size=(4,) + IMAGE).astype(np.float32)
     np.testing.assert_allclose(mc.energy(Xi), conv(torch.from_numpy(Xi)).detach().numpy().ravel(), rtol=1e-5, atol=1e-5)
@@ -99,24 +100,40 @@ def test_bad_layer_lists():
         anila.new_model((1, 4, 4), energy=nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(8, 1)))
     with pytest.raises(TypeError, match="must be an anila.nn layer"):
         nn.Sequential(nn.Linear(2, 1), "relu")
-    with pytest.raises(ValueError, match="bias=False"):
+    with pytest.raises(ValueError, match="supports bias=True only"):
         nn.Linear(2, 1, bias=False)
+    with pytest.raises(TypeError, match="needs out_features"):
+        nn.Linear(2)
+    with pytest.raises(ValueError, match="square kernels"):
+        nn.Conv2d(1, 2, (3, 5))
+    assert nn.Conv2d(1, 2, kernel_size=(3, 3), stride=2).spec() == {
+        "type": "conv2d", "in": 1, "out": 2, "kernel": 3, "stride": 2, "padding": 0}
+    assert nn.LeakyReLU().negative_slope == 0.01  # torch's default
     with pytest.raises(TypeError, match="energy must be a name"):
         anila.train(X, energy=42, iterations=1)
 
 
+def _example_spec(info):
+    """A small spec of a layer type: its required arguments set to 2."""
+    return {"type": info["name"], **{a["field"]: 2 for a in info["args"] if a["default"] is None}}
+
+
 def test_python_and_go_agree_on_layer_types():
-    """Every layer type Go has registered has an anila.nn class and a PyTorch twin, and back."""
-    go = set(nn.layer_types())
-    py = {cls.type for cls in (nn.Linear, nn.Conv2d, nn.Flatten, nn.LeakyReLU, nn.SiLU, nn.Tanh, nn.ELU)}
-    assert go == py
-    specs = [{"type": "linear", "in": 2, "out": 3}, {"type": "conv2d", "in": 1, "out": 2, "kernel": 3, "stride": 1,
-             "padding": 0}, {"type": "flatten"}, {"type": "leakyrelu", "slope": 0.1}, {"type": "silu"}, {"type": "tanh"},
-             {"type": "elu"}]
-    assert {s["type"] for s in specs} == go
-    assert nn.from_specs(specs).specs() == specs
-    for s in specs:
-        assert anila.torch._layer_module(torch, s) is not None
+    """Every layer type Go has registered has an anila.nn class and a PyTorch twin (made
+    from the registration), specs round-trip through them, and the float64 cross-checks above
+    cover every type."""
+    types = nn.layer_types()
+    for name, info in types.items():
+        cls = getattr(nn, info["torch"])
+        assert cls.type == name and isinstance(getattr(torch.nn, info["torch"]), type)
+        spec = _example_spec(info)
+        layer = nn.from_specs([spec])[0]
+        assert {k: v for k, v in layer.spec().items() if k in spec} == spec
+        twin = anila.torch._layer_module(torch, layer.spec())
+        back, _ = anila.torch.layers_of(torch.nn.Sequential(twin))
+        assert back == [layer.spec()]
+    covered = {s["type"] for make in (mlp, convnet) for s in make().specs()}
+    assert covered == set(types), f"no float64 cross-check for {sorted(set(types) - covered)}"
 
 
 def test_estimator_with_layers():
