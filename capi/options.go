@@ -66,7 +66,8 @@ type Options struct {
 	Dim int
 	// Hidden are the hidden layer widths.
 	Hidden []int
-	// Activation is "silu", "swish", "leakyrelu", "tanh" or "elu"; Slope is LeakyReLU's.
+	// Activation is "silu", "swish", "leakyrelu", "tanh", "elu", "softplus" or "gelu"; Slope
+	// is LeakyReLU's.
 	Activation string
 	Slope      float64
 	// Dtype is "float32" or "float64".
@@ -143,7 +144,7 @@ func (o Options) arch() (nn.Arch, error) {
 		}
 	}
 	if _, err := nn.ParseActivation(o.Activation); err != nil {
-		return nn.Arch{}, fmt.Errorf("activation must be one of silu, swish, leakyrelu, tanh, elu; got %q", o.Activation)
+		return nn.Arch{}, fmt.Errorf("activation must be one of silu, swish, leakyrelu, tanh, elu, softplus, gelu; got %q", o.Activation)
 	}
 	return nn.Arch{Kind: o.Energy, In: o.Dim, Hidden: append([]int(nil), o.Hidden...), Activation: o.Activation, Slope: o.Slope}, nil
 }

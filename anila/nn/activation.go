@@ -15,9 +15,12 @@ const (
 	SiLU                            // x·σ(x), also called Swish
 	Tanh                            // tanh(x)
 	ELU                             // x if x > 0, else exp(x) − 1
+	Softplus                        // log(1 + exp(x)); x itself above 20, as torch.nn.Softplus
+	GELU                            // x·Φ(x), Φ the standard normal CDF (exact, as torch.nn.GELU)
 )
 
-var activationNames = map[ActivationKind]string{LeakyReLU: "leakyrelu", SiLU: "silu", Tanh: "tanh", ELU: "elu"}
+var activationNames = map[ActivationKind]string{LeakyReLU: "leakyrelu", SiLU: "silu", Tanh: "tanh", ELU: "elu",
+	Softplus: "softplus", GELU: "gelu"}
 
 // String is the activation's name as the Python API spells it.
 func (k ActivationKind) String() string {
@@ -37,7 +40,7 @@ func ParseActivation(name string) (ActivationKind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("activation: unknown name %q (want leakyrelu, silu, swish, tanh or elu)", name)
+	return 0, fmt.Errorf("activation: unknown name %q (want leakyrelu, silu, swish, tanh, elu, softplus or gelu)", name)
 }
 
 // Activation applies Kind elementwise to Size features; Slope is LeakyReLU's negative slope.
@@ -125,8 +128,24 @@ func (a Activation[T]) Forward(p, x, y []T, n int) {
 				y[i] = T(math.Expm1(float64(v)))
 			}
 		}
+	case Softplus:
+		for i, v := range x {
+			if v > softplusThreshold {
+				y[i] = v
+			} else {
+				y[i] = T(math.Log1p(math.Exp(float64(v))))
+			}
+		}
+	case GELU:
+		for i, v := range x {
+			xv := float64(v)
+			y[i] = T(0.5 * xv * (1 + math.Erf(xv/math.Sqrt2)))
+		}
 	}
 }
+
+// softplusThreshold is torch.nn.Softplus's default: above it softplus(x) is x.
+const softplusThreshold = 20
 
 // Backward multiplies dy by the derivative; dx may alias dy. Activations have no parameters.
 func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
@@ -172,6 +191,22 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 				dx[i] = dy[i] * (y[i] + 1)
 			}
 		}
+	case Softplus:
+		for i, v := range x {
+			if v > softplusThreshold {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = T(float64(dy[i]) * sigmoid(float64(v)))
+			}
+		}
+	case GELU:
+		// d/dx x·Φ(x) = Φ(x) + x·φ(x)
+		for i, v := range x {
+			xv := float64(v)
+			cdf := 0.5 * (1 + math.Erf(xv/math.Sqrt2))
+			pdf := math.Exp(-0.5*xv*xv) / math.Sqrt(2*math.Pi)
+			dx[i] = T(float64(dy[i]) * (cdf + xv*pdf))
+		}
 	}
 }
 
@@ -183,6 +218,10 @@ func init() {
 		{Name: "tanh", Torch: "Tanh", Doc: "tanh(x) (torch.nn.Tanh)"},
 		{Name: "elu", Torch: "ELU", Doc: "x if x > 0, else exp(x) − 1 (torch.nn.ELU with alpha 1)",
 			Fixed: map[string]any{"alpha": 1.0}},
+		{Name: "softplus", Torch: "Softplus", Doc: "log(1 + exp(x)), x above 20 (torch.nn.Softplus)",
+			Fixed: map[string]any{"beta": 1.0, "threshold": 20.0}},
+		{Name: "gelu", Torch: "GELU", Doc: "x·Φ(x), Φ the normal CDF, exact (torch.nn.GELU)",
+			Fixed: map[string]any{"approximate": "none"}},
 	} {
 		kind, err := ParseActivation(t.Name)
 		if err != nil {

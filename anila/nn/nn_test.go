@@ -64,7 +64,7 @@ func relErr(a, b float64) float64 {
 
 // TestGradientsFiniteDifferences checks ∇x and ∇θ of Σ f(x_i) against central differences.
 func TestGradientsFiniteDifferences(t *testing.T) {
-	for _, act := range []ActivationKind{LeakyReLU, SiLU, Tanh, ELU} {
+	for _, act := range []ActivationKind{LeakyReLU, SiLU, Tanh, ELU, Softplus, GELU} {
 		t.Run(act.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
 			net, err := NewMLP[float64](MLPConfig{In: 3, Hidden: []int{9, 6}, Activation: act, Slope: 0.05})

@@ -15,7 +15,7 @@ SAMPLERS = ("anila", "sgld")
 ANISOTROPY = ("coordinate", "pixel", "chain")
 INITS = ("noise", "data", "buffer")
 OPTIMIZERS = ("adam", "sgd")
-ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu")
+ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu", "softplus", "gelu")
 ENERGIES = ("mlp", "convnet", "vanilla", "layers")
 DTYPES = ("float32", "float64")
 

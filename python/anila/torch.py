@@ -37,6 +37,10 @@ def _activation(torch, name: str, slope: float):
         return nn.Tanh()
     if name == "elu":
         return nn.ELU()
+    if name == "softplus":
+        return nn.Softplus()
+    if name == "gelu":
+        return nn.GELU()
     raise ValueError(f"activation {name!r} has no PyTorch equivalent here")
 
 

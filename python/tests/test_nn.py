@@ -14,7 +14,7 @@ IMAGE = (2, 9, 8)
 
 def mlp():
     return nn.Sequential(nn.Linear(3, 16), nn.SiLU(), nn.Sequential(nn.Linear(16, 8), nn.Tanh()), nn.Linear(8, 4),
-                         nn.ELU(), nn.Linear(4, 1))
+                         nn.ELU(), nn.Linear(4, 4), nn.Softplus(), nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 1))
 
 
 def convnet():
@@ -78,7 +78,9 @@ def test_train_on_a_torch_module_starts_from_its_weights():
 
 
 @pytest.mark.parametrize("module, match", [
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU(), torch.nn.Linear(3, 1)), r"submodule 1 \(GELU\)"),
+    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1)), r"submodule 1 \(ReLU\)"),
+    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU(approximate="tanh"), torch.nn.Linear(3, 1)),
+     r"submodule 1 \(GELU\): approximate='tanh' is not supported"),
     (lambda: torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), torch.nn.Linear(3, 1)),
      r"submodule 0\.1 \(Dropout\)"),
     (lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, dilation=2), torch.nn.Flatten(), torch.nn.Linear(2, 1)),

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 import anila  # noqa: E402
 import anila.torch as at  # noqa: E402
 
-ACTS = ["silu", "leakyrelu", "tanh", "elu"]
+ACTS = ["silu", "leakyrelu", "tanh", "elu", "softplus", "gelu"]
 TOL = {"float64": dict(f=1e-12, g=1e-10, chain=1e-10, params=1e-10),
        "float32": dict(f=1e-6, g=1e-5, chain=1e-4, params=1e-5)}
 SAMPLERS = [
