@@ -168,6 +168,9 @@ func (a Arch) ActivationSize() (acts, scratch int64) {
 	}
 	for _, l := range net.Layers {
 		acts += int64(l.OutSize())
+		if av, ok := l.(interface{ ActivationValues() int }); ok {
+			acts += int64(av.ActivationValues())
+		}
 		if sl, ok := l.(ScratchLayer[float32]); ok {
 			scratch = max(scratch, int64(sl.ScratchSize()))
 		}

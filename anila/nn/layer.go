@@ -28,3 +28,13 @@ type ScratchLayer[T Float] interface {
 	ForwardScratch(p, x, y []T, n int, scratch []T)
 	BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T)
 }
+
+// WorkspaceLayer is a Layer that keeps per-batch state of its own between Forward and
+// Backward (a residual block's inner activations): a Net makes its workspace once, with the
+// Net's Workspace, and hands it to every call, so that nothing is allocated per call.
+type WorkspaceLayer[T Float] interface {
+	Layer[T]
+	NewLayerWorkspace(maxBatch int) any
+	ForwardWS(p, x, y []T, n int, ws any)
+	BackwardWS(p, x, y, dy, dx, dp []T, n int, ws any)
+}

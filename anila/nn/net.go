@@ -85,6 +85,7 @@ type Workspace[T Float] struct {
 	Cap     int
 	acts    [][]T // acts[i] is the input of layer i; acts[len] the output
 	scratch []T   // for ScratchLayers
+	lws     []any // for WorkspaceLayers, by layer
 	bufA    []T
 	bufB    []T
 	n       int
@@ -103,6 +104,12 @@ func (net *Net[T]) NewWorkspace(maxBatch int) *Workspace[T] {
 		}
 	}
 	ws.scratch = make([]T, sc)
+	ws.lws = make([]any, len(net.Layers))
+	for i, l := range net.Layers {
+		if wl, ok := l.(WorkspaceLayer[T]); ok {
+			ws.lws[i] = wl.NewLayerWorkspace(maxBatch)
+		}
+	}
 	ws.bufA = make([]T, maxBatch*net.maxSize)
 	ws.bufB = make([]T, maxBatch*net.maxSize)
 	return ws
@@ -119,6 +126,10 @@ func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
 	for i, l := range net.Layers {
 		if sl, ok := l.(ScratchLayer[T]); ok {
 			sl.ForwardScratch(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n, ws.scratch)
+			continue
+		}
+		if wl, ok := l.(WorkspaceLayer[T]); ok {
+			wl.ForwardWS(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n, ws.lws[i])
 			continue
 		}
 		l.Forward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n)
@@ -158,6 +169,8 @@ func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
 		}
 		if sl, ok := l.(ScratchLayer[T]); ok {
 			sl.BackwardScratch(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n, ws.scratch)
+		} else if wl, ok := l.(WorkspaceLayer[T]); ok {
+			wl.BackwardWS(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n, ws.lws[i])
 		} else {
 			l.Backward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n)
 		}

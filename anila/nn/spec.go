@@ -41,6 +41,10 @@ type LayerSpec struct {
 	Padding int `json:"padding,omitempty"`
 	// Slope is LeakyReLU's negative slope.
 	Slope float64 `json:"slope,omitempty"`
+	// Body and Shortcut are a residual block's two branches, y = body(x) + shortcut(x), the
+	// shortcut the identity when empty.
+	Body     []LayerSpec `json:"body,omitempty"`
+	Shortcut []LayerSpec `json:"shortcut,omitempty"`
 }
 
 // LayerType is a kind of layer, registered once (in the file of the layer, with
@@ -65,6 +69,8 @@ type LayerType struct {
 	// Fixed are torch.nn constructor arguments (and module attributes) that anila supports
 	// with these values only, e.g. Conv2d's dilation 1; "bias": true means a bias is required.
 	Fixed map[string]any
+	// Nested says that the spec holds layer lists (Body, Shortcut) rather than Args.
+	Nested bool
 	// Build32 and Build64 make the layer for inputs of shape in and return its output shape.
 	Build32 func(s LayerSpec, in Shape) (Layer[float32], Shape, error)
 	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
@@ -117,18 +123,34 @@ func layerTypeNames() string {
 // BuildLayers builds the net of the specs, in order, for inputs of shape in. The last layer
 // must give one value per example (an energy); with classifier true, any number.
 func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T], error) {
+	layers, out, err := buildChain[T](in, specs)
+	if err != nil {
+		return nil, err
+	}
+	if classifier {
+		return NewClassifierNet(layers...)
+	}
+	if out.Size() != 1 {
+		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not shape %v", out)
+	}
+	return NewNet(layers...)
+}
+
+// buildChain builds the layers of specs for inputs of shape in and returns them with the
+// output shape.
+func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, error) {
 	if in.C < 1 || in.H < 1 || in.W < 1 {
-		return nil, fmt.Errorf("nn: input shape %v must be positive", in)
+		return nil, Shape{}, fmt.Errorf("nn: input shape %v must be positive", in)
 	}
 	if len(specs) == 0 {
-		return nil, fmt.Errorf("nn: an architecture needs at least one layer")
+		return nil, Shape{}, fmt.Errorf("nn: an architecture needs at least one layer")
 	}
 	layers := make([]Layer[T], 0, len(specs))
 	sh := in
 	for i, s := range specs {
 		lt, ok := layerTypes[s.Type]
 		if !ok {
-			return nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
+			return nil, Shape{}, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
 		}
 		var (
 			l   Layer[T]
@@ -149,30 +171,27 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
+			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
 		}
 		if s.In != 0 && (!lt.HasIn || s.In != sh.C) {
 			if !lt.HasIn {
-				return nil, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
+				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
 			}
-			return nil, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
+			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
+		}
+		if !lt.Nested && (len(s.Body) > 0 || len(s.Shortcut) > 0) {
+			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no body or shortcut", i, s.Type)
 		}
 		layers = append(layers, l)
 		sh = out
 	}
-	if classifier {
-		return NewClassifierNet(layers...)
-	}
-	if sh.Size() != 1 {
-		return nil, fmt.Errorf("nn: the last layer must give 1 output (the energy), not shape %v", sh)
-	}
-	return NewNet(layers...)
+	return layers, sh, nil
 }
 
 // ResolveSpecs returns the specs with In filled for every layer type that has it, after
 // checking that they build for inputs of shape in.
 func ResolveSpecs(in Shape, specs []LayerSpec) ([]LayerSpec, error) {
-	if _, err := BuildLayers[float32](in, specs, true); err != nil {
+	if _, _, err := buildChain[float32](in, specs); err != nil {
 		return nil, err
 	}
 	out := append([]LayerSpec(nil), specs...)
@@ -181,6 +200,17 @@ func ResolveSpecs(in Shape, specs []LayerSpec) ([]LayerSpec, error) {
 		lt := layerTypes[s.Type]
 		if lt.HasIn {
 			out[i].In = sh.C
+		}
+		var err error
+		if len(s.Body) > 0 {
+			if out[i].Body, err = ResolveSpecs(sh, s.Body); err != nil {
+				return nil, err
+			}
+		}
+		if len(s.Shortcut) > 0 {
+			if out[i].Shortcut, err = ResolveSpecs(sh, s.Shortcut); err != nil {
+				return nil, err
+			}
 		}
 		_, next, _ := lt.Build32(s, sh)
 		sh = next
