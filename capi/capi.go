@@ -69,7 +69,8 @@ type layerTypeInfo struct {
 	Name  string         `json:"name"`
 	Doc   string         `json:"doc"`
 	Torch string         `json:"torch"`
-	HasIn bool           `json:"has_in"`
+	HasIn  bool          `json:"has_in"`
+	Nested bool          `json:"nested"`
 	Args  []nn.LayerArg  `json:"args"`
 	Fixed map[string]any `json:"fixed"`
 }
@@ -84,7 +85,7 @@ func LayerTypes() (s string, err error) {
 		if args == nil {
 			args = []nn.LayerArg{}
 		}
-		out = append(out, layerTypeInfo{t.Name, t.Doc, t.Torch, t.HasIn, args, t.Fixed})
+		out = append(out, layerTypeInfo{t.Name, t.Doc, t.Torch, t.HasIn, t.Nested, args, t.Fixed})
 	}
 	b, err := json.Marshal(out)
 	return string(b), err

@@ -568,8 +568,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], _config.noise_box(p, X), image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
-    if init_weights is not None:
-        model.set_parameters(init_weights)
+    _start_from_module(model, init_weights)
     if path is not None:
         model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
                           "data_sha256": _fingerprint(X)}
@@ -633,8 +632,7 @@ def new_model(dim, **params) -> Model:
     h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box, image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
-    if init_weights is not None:
-        model.set_parameters(init_weights)
+    _start_from_module(model, init_weights)
     return model
 
 
@@ -649,4 +647,29 @@ def _energy_object(params: dict):
     if weights is not None:
         params.setdefault("data_init", False)  # keep the module's weights as they are
         params.setdefault("dtype", str(weights.dtype))
-    return params, weights
+        return params, (weights, energy)
+    return params, None
+
+
+def _start_from_module(model, init) -> None:
+    """Give model the weights of the torch module it was converted from, and check that it
+    computes what the module computes (a module whose forward() is not its layers in order,
+    e.g. a residual block that is not body(x) + shortcut(x), is refused)."""
+    if init is None:
+        return
+    weights, module = init
+    model.set_parameters(weights)
+    import torch
+
+    shape = (4,) + (tuple(model.image_shape) if model.image_shape is not None else (model.dim,))
+    X = np.random.default_rng(0).uniform(-1, 1, size=shape)
+    dtype = next(module.parameters()).dtype
+    with torch.no_grad():
+        f_t = module(torch.from_numpy(X).to(dtype)).reshape(-1).double().numpy()
+    f_a = model.energy(X.astype(model.dtype)).astype(np.float64)
+    tol = 1e-8 if dtype == torch.float64 and model.dtype == np.float64 else 1e-3
+    if f_t.shape != f_a.shape or not np.allclose(f_a, f_t, rtol=tol, atol=tol * (1 + np.abs(f_t).max())):
+        model.close()
+        raise TypeError(f"{type(module).__name__} does not compute what its layers compute in order (its forward() "
+                        f"differs: f = {f_t[:2]} from torch, {f_a[:2]} from its layers); anila takes Sequentials of "
+                        "the supported layers and residual modules whose forward is body(x) + shortcut(x)")

@@ -146,8 +146,34 @@ class Sequential(Layer):
         return f"Sequential({inner}\n)"
 
 
-_CLASSES = {name: _make_class(info) for name, info in _TYPES.items()}
+class Residual(Layer):
+    """A residual block, y = body(x) + shortcut(x): body and shortcut are Sequentials (or
+    single layers); without a shortcut it is the identity, and the body must keep the shape.
+    IGEBM's block: ``Residual(Sequential(Conv2d(c, d, 3, stride=2, padding=1), SiLU(),
+    Conv2d(d, d, 3, padding=1)), shortcut=Conv2d(c, d, 1, stride=2))``. Its PyTorch twin is
+    `anila.torch.Residual`; a torch module with children ``body`` (and ``shortcut``) whose
+    forward is ``body(x) + shortcut(x)`` (or ``x + body(x)``) converts to it."""
+
+    type = "residual"
+
+    def __init__(self, body, shortcut=None):
+        self.body = body if isinstance(body, Sequential) else Sequential(body)
+        self.shortcut = None if shortcut is None else (
+            shortcut if isinstance(shortcut, Sequential) else Sequential(shortcut))
+
+    def spec(self) -> dict:
+        s = {"type": "residual", "body": self.body.specs()}
+        if self.shortcut is not None:
+            s["shortcut"] = self.shortcut.specs()
+        return s
+
+    def __repr__(self) -> str:
+        return f"Residual(body={self.body!r}, shortcut={self.shortcut!r})"
+
+
+_CLASSES = {name: _make_class(info) for name, info in _TYPES.items() if not info.get("nested")}
 globals().update({cls.__name__: cls for cls in _CLASSES.values()})
+_CLASSES["residual"] = Residual
 
 
 def from_specs(specs) -> Sequential:
@@ -157,6 +183,9 @@ def from_specs(specs) -> Sequential:
         cls = _CLASSES.get(s.get("type"))
         if cls is None:
             raise ValueError(f"layer {i}: unknown layer type {s.get('type')!r} (known: {sorted(_CLASSES)})")
+        if cls is Residual:
+            layers.append(Residual(from_specs(s["body"]), from_specs(s["shortcut"]) if s.get("shortcut") else None))
+            continue
         # a 0 in a field whose default refers to another (AvgPool2d's stride) means that default
         kw = {a["torch"]: s[a["field"]] for a in cls._info["args"]
               if a["field"] in s and not (isinstance(a["default"], str) and s[a["field"]] == 0)}

@@ -52,7 +52,39 @@ def _layer_module(torch, s: dict):
     info = layer_types().get(s["type"])
     if info is None:
         raise ValueError(f"layer type {s['type']!r} has no PyTorch twin here")
+    if s["type"] == "residual":
+        body = torch.nn.Sequential(*[_layer_module(torch, b) for b in s["body"]])
+        short = torch.nn.Sequential(*[_layer_module(torch, b) for b in s["shortcut"]]) if s.get("shortcut") else None
+        return _residual_class(torch)(body, short)
     return getattr(torch.nn, info["torch"])(**torch_kwargs(s))
+
+
+_RESIDUAL = {}
+
+
+def _residual_class(torch):
+    """anila.torch.Residual, made once torch is imported."""
+    if "cls" not in _RESIDUAL:
+        class Residual(torch.nn.Module):
+            """A residual block, y = body(x) + shortcut(x), the shortcut the identity when None
+            (the twin of anila.nn.Residual)."""
+
+            def __init__(self, body, shortcut=None):
+                super().__init__()
+                self.body = body
+                self.shortcut = shortcut
+
+            def forward(self, x):  # noqa: D102
+                return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+        _RESIDUAL["cls"] = Residual
+    return _RESIDUAL["cls"]
+
+
+def __getattr__(name):
+    if name == "Residual":
+        return _residual_class(_torch())
+    raise AttributeError(f"module 'anila.torch' has no attribute {name!r}")
 
 
 def _layers_module(torch, arch: dict):
@@ -202,8 +234,17 @@ def layers_of(module):
             return
         where = path or "(the module itself)"
         cls = type(mod).__name__
+        children = dict(mod.named_children())
+        if "body" in children and set(children) <= {"body", "shortcut"}:
+            # a residual block: body(x) + shortcut(x); from_torch and train check the forward
+            body, _ = layers_of(children["body"])
+            spec = {"type": "residual", "body": body}
+            if children.get("shortcut") is not None:
+                spec["shortcut"], _ = layers_of(children["shortcut"])
+            specs.append(spec)
+            return
         info = by_class.get(cls)
-        if info is None or not isinstance(mod, getattr(torch.nn, cls)):
+        if info is None or info.get("nested") or not isinstance(mod, getattr(torch.nn, cls)):
             raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
                             f"{', '.join(sorted(by_class))}, Sequential")
         for k, want in (info.get("fixed") or {}).items():

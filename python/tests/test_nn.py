@@ -19,7 +19,10 @@ def mlp():
 
 def convnet():
     return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.AvgPool2d(3, stride=1, padding=1),
-                         nn.Conv2d(4, 6, 3, stride=2), nn.SiLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 2 * 1, 5),
+                         nn.Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.SiLU(), nn.Conv2d(4, 4, 3, padding=1))),
+                         nn.Residual(nn.Sequential(nn.Conv2d(4, 6, 3, stride=2, padding=1), nn.SiLU(),
+                                                   nn.Conv2d(6, 6, 3, padding=1)), shortcut=nn.Conv2d(4, 6, 1, stride=2)),
+                         nn.Conv2d(6, 6, 3, stride=1), nn.SiLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 1 * 1, 5),
                          nn.Tanh(), nn.Linear(5, 1))
 
 
@@ -127,8 +130,9 @@ def test_python_and_go_agree_on_layer_types():
     types = nn.layer_types()
     for name, info in types.items():
         cls = getattr(nn, info["torch"])
-        assert cls.type == name and isinstance(getattr(torch.nn, info["torch"]), type)
-        spec = _example_spec(info)
+        twin_module = anila.torch if info["nested"] else torch.nn
+        assert cls.type == name and isinstance(getattr(twin_module, info["torch"]), type)
+        spec = {"type": name, "body": [{"type": "tanh"}]} if info["nested"] else _example_spec(info)
         layer = nn.from_specs([spec])[0]
         assert {k: v for k, v in layer.spec().items() if k in spec} == spec
         twin = anila.torch._layer_module(torch, layer.spec())
@@ -136,6 +140,34 @@ def test_python_and_go_agree_on_layer_types():
         assert back == [layer.spec()]
     covered = {s["type"] for make in (mlp, convnet) for s in make().specs()}
     assert covered == set(types), f"no float64 cross-check for {sorted(set(types) - covered)}"
+
+
+class Block(torch.nn.Module):
+    """A residual block as users write them: forward is x + body(x)."""
+
+    def __init__(self, sign=1.0):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
+        self.sign = sign
+
+    def forward(self, x):
+        return x + self.sign * self.body(x)
+
+
+def test_torch_residual_modules():
+    """A torch module with a body child whose forward is x + body(x) converts to a residual
+    block (and back, as anila.torch.Residual); one whose forward is something else is refused."""
+    mod = torch.nn.Sequential(torch.nn.Linear(2, 4), Block(), torch.nn.SiLU(), torch.nn.Linear(4, 1)).double()
+    m = anila.torch.from_torch(mod)
+    assert [s["type"] for s in m.arch["layers"]] == ["linear", "residual", "silu", "linear"]
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    np.testing.assert_allclose(m.energy(X), mod(torch.from_numpy(X)).detach().numpy().ravel(), rtol=1e-12, atol=1e-12)
+    twin = m.to_torch()
+    assert isinstance(twin[1], anila.torch.Residual)
+    np.testing.assert_allclose(twin(torch.from_numpy(X)).detach().numpy(), m.energy(X), rtol=1e-12, atol=1e-12)
+    bad = torch.nn.Sequential(torch.nn.Linear(2, 4), Block(sign=-1.0), torch.nn.Linear(4, 1)).double()
+    with pytest.raises(TypeError, match="does not compute what its layers compute"):
+        anila.torch.from_torch(bad)
 
 
 def test_estimator_with_layers():
