@@ -66,13 +66,13 @@ func ExportTable() (t []uintptr, err error) {
 // layerTypeInfo is what Python learns of a registered layer type: enough to make its
 // anila.nn class, its PyTorch twin and to read a torch module of that class.
 type layerTypeInfo struct {
-	Name  string         `json:"name"`
-	Doc   string         `json:"doc"`
-	Torch string         `json:"torch"`
-	HasIn  bool          `json:"has_in"`
-	Nested bool          `json:"nested"`
-	Args  []nn.LayerArg  `json:"args"`
-	Fixed map[string]any `json:"fixed"`
+	Name   string         `json:"name"`
+	Doc    string         `json:"doc"`
+	Torch  string         `json:"torch"`
+	HasIn  bool           `json:"has_in"`
+	Nested bool           `json:"nested"`
+	Args   []nn.LayerArg  `json:"args"`
+	Fixed  map[string]any `json:"fixed"`
 }
 
 // LayerTypes describes the registered layer types as a JSON list (name, doc, torch class,
