@@ -145,6 +145,19 @@ func DefaultConfig() Config {
 	}
 }
 
+// ImageConfig is DefaultConfig with the settings that the Fashion-MNIST pilots found for
+// image energies (docs/design.md): large steps with little noise (η = 1, ε = 0.01), AniLA's
+// b = 0.1 per pixel, a small energy penalty, data noise, a slower optimizer, smaller batches.
+// The Python package adds: samples clamped to the data's range, 1,000 iterations, no
+// data-init of the first layer.
+func ImageConfig() Config {
+	c := DefaultConfig()
+	c.Sampler.StepSize, c.Sampler.Threshold, c.Sampler.NoiseScale = 1, 0.1, 0.01
+	c.Sampler.Anisotropy = sampler.PerPixel
+	c.BatchSize, c.LR, c.Beta1, c.L2, c.DataNoise, c.DataInit = 64, 3e-4, 0.5, 0.01, 0.03, false
+	return c
+}
+
 func finiteNonNeg(name string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return fmt.Errorf("%s must be a finite number >= 0, got %v", name, v)

@@ -11,75 +11,62 @@ import numpy as np
 from ._lib import capi, go_ints
 from ._validate import check_bool, check_choice, check_float, check_int, check_seed
 
-SAMPLERS = ("anila", "sgld")
-ANISOTROPY = ("coordinate", "pixel", "chain")
-INITS = ("noise", "data", "buffer")
-OPTIMIZERS = ("adam", "sgd")
-ACTIVATIONS = ("silu", "swish", "leakyrelu", "tanh", "elu", "softplus", "gelu")
-ENERGIES = ("mlp", "convnet", "vanilla", "layers")
-DTYPES = ("float32", "float64")
+#: The parameter table from anila's Go core (capi.Schema): every parameter's kind, defaults
+#: for point data and for images, bounds, choices and doc. Defaults, bounds and choices live
+#: there only; everything below is derived from it.
+SCHEMA = {p["name"]: p for p in json.loads(capi.Schema())}
+
+
+def _choices(name: str) -> tuple:
+    return tuple(SCHEMA[name]["choices"])
+
+
+def _plain(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
+SAMPLERS = _choices("sampler")
+ANISOTROPY = _choices("anisotropy")
+INITS = _choices("init")
+OPTIMIZERS = _choices("optimizer")
+ACTIVATIONS = _choices("activation")
+ENERGIES = _choices("energy")
+DTYPES = _choices("dtype")
 
 #: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
-DEFAULT_STEP_SIZE = {"sgld": 0.005, "anila": 0.005}
-DEFAULT_THRESHOLD = 10.0
+DEFAULT_STEP_SIZE = {s: SCHEMA["step_size"]["default"] for s in SAMPLERS}
+DEFAULT_THRESHOLD = SCHEMA["threshold"]["default"]
 
-#: Defaults of every training parameter (those of `anila.train` and `anila.EBM`).
-DEFAULTS = dict(
-    energy="mlp",
-    layers=None,
-    hidden=(128, 128),
-    nf=32,
-    activation="leakyrelu",
-    slope=0.05,
-    sampler="anila",
-    adjusted=False,
-    steps=20,
-    step_size=None,
-    threshold=None,
-    noise_scale=1.0,
-    anisotropy="coordinate",
-    channels=1,
-    clamp="auto",
-    noise_box="auto",
-    init="buffer",
-    buffer_size=10_000,
-    reinit=0.05,
-    iterations=4000,
-    batch_size=128,
-    lr=3e-3,
-    betas=(0.9, 0.999),
-    momentum=0.0,
-    optimizer="adam",
-    l2=0.1,
-    data_noise=0.0,
-    grad_clip=0.0,
-    data_init=True,
-    recover=0,
-    dtype="float32",
-    seed=0,
-)
+#: Defaults of every training parameter (those of `anila.train` and `anila.EBM`); step_size
+#: and threshold are None: the per-sampler values.
+DEFAULTS = {name: _plain(p["default"]) for name, p in SCHEMA.items()}
+DEFAULTS.update(step_size=None, threshold=None)
 
-
-#: Defaults that replace DEFAULTS' for the image energies ("convnet", "vanilla"), from the
-#: Fashion-MNIST pilots in docs/design.md: large steps with little noise (η = 1, ε = 0.01), the
-#: samples clamped to the data's range, a small energy penalty, data noise, a slow optimizer.
-IMAGE_DEFAULTS = dict(
-    noise_scale=0.01,
-    clamp="data",
-    steps=20,
-    batch_size=64,
-    lr=3e-4,
-    betas=(0.5, 0.999),
-    l2=0.01,
-    data_noise=0.03,
-    anisotropy="pixel",
-    iterations=1000,
-    data_init=False,
-)
+#: Defaults that replace DEFAULTS' for the image energies (the Fashion-MNIST pilots in
+#: docs/design.md: large steps with little noise, samples clamped to the data's range, a
+#: small energy penalty, data noise, a slow optimizer).
+IMAGE_DEFAULTS = {name: _plain(p["image_default"]) for name, p in SCHEMA.items()
+                  if p["image_default"] != p["default"] and name not in ("step_size", "threshold")}
 
 #: Step sizes η and AniLA's threshold b for the image energies when not given.
-IMAGE_STEP_SIZE = {"sgld": 1.0, "anila": 1.0}
-IMAGE_THRESHOLD = 0.1
+IMAGE_STEP_SIZE = {s: SCHEMA["step_size"]["image_default"] for s in SAMPLERS}
+IMAGE_THRESHOLD = SCHEMA["threshold"]["image_default"]
+
+
+def check_param(name: str, value):
+    """value checked against the schema's kind and bounds for parameter name."""
+    p = SCHEMA[name]
+    if p["kind"] == "int":
+        lo = None if p["min"] is None else int(p["min"])
+        hi = None if p["max"] is None else int(p["max"])
+        return check_int(name, value, lo, hi)
+    if p["kind"] == "float":
+        return check_float(name, value, p["min"], p["max"], lo_open=p["min_open"], hi_open=p["max_open"])
+    if p["kind"] == "bool":
+        return check_bool(name, value)
+    if p["kind"] == "choice":
+        return check_choice(name, value, tuple(p["choices"]))
+    return value
 
 
 def defaults_for(energy: str, layers=None) -> dict:
@@ -148,50 +135,30 @@ def resolve(params: dict) -> dict:
     p = defaults_for(energy, params.get("layers"))
     p.update(params)
     p["energy"] = energy
+    if p["step_size"] is None:
+        p["step_size"] = (IMAGE_STEP_SIZE if image else DEFAULT_STEP_SIZE)[p["sampler"]] \
+            if p["sampler"] in SAMPLERS else DEFAULT_STEP_SIZE[SAMPLERS[0]]
+    if p["threshold"] is None:
+        p["threshold"] = IMAGE_THRESHOLD if image else DEFAULT_THRESHOLD
+    for name in SCHEMA:  # numbers, flags and choices: kinds and bounds from Go's schema
+        if name != "dtype":
+            p[name] = check_param(name, p[name])
     hidden = p["hidden"]
     if isinstance(hidden, (int, str)) or not hasattr(hidden, "__iter__"):
         raise TypeError(f"hidden must be a sequence of layer widths, got {hidden!r}")
     p["hidden"] = tuple(check_int(f"hidden[{i}]", h, 1, 65536) for i, h in enumerate(hidden))
-    p["activation"] = check_choice("activation", p["activation"], ACTIVATIONS)
-    p["nf"] = check_int("nf", p["nf"], 1, 4096)
-    p["slope"] = check_float("slope", p["slope"])
-    p["sampler"] = check_choice("sampler", p["sampler"], SAMPLERS)
-    p["adjusted"] = check_bool("adjusted", p["adjusted"])
-    p["steps"] = check_int("steps", p["steps"], 1, 1_000_000)
-    if p["step_size"] is None:
-        p["step_size"] = (IMAGE_STEP_SIZE if image else DEFAULT_STEP_SIZE)[p["sampler"]]
-    p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
-    if p["threshold"] is None:
-        p["threshold"] = IMAGE_THRESHOLD if image else DEFAULT_THRESHOLD
-    p["threshold"] = check_float("threshold", p["threshold"], 0, lo_open=True)
-    p["noise_scale"] = check_float("noise_scale", p["noise_scale"], 0)
     if p["adjusted"] and p["noise_scale"] == 0:
         raise ValueError("noise_scale must be > 0 for an adjusted sampler, got 0.0")
-    p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], ANISOTROPY)
-    p["channels"] = check_int("channels", p["channels"], 1, 4096)
     if p["clamp"] is not None:
         p["clamp"] = _box("clamp", p["clamp"], ("auto", "data"), "None ")
     p["noise_box"] = _box("noise_box", p["noise_box"], ("auto", "central", "data"))
-    p["init"] = check_choice("init", p["init"], INITS)
-    p["buffer_size"] = check_int("buffer_size", p["buffer_size"], 1, 1 << 26)
-    p["reinit"] = check_float("reinit", p["reinit"], 0, 1)
-    p["iterations"] = check_int("iterations", p["iterations"], 0, 1 << 40)
-    p["batch_size"] = check_int("batch_size", p["batch_size"], 1, 1 << 20)
     if p["init"] == "buffer" and p["buffer_size"] < p["batch_size"]:
         raise ValueError(f"buffer_size must be >= batch_size ({p['batch_size']}), got {p['buffer_size']}")
-    p["lr"] = check_float("lr", p["lr"], 0, lo_open=True)
     betas = p["betas"]
     if isinstance(betas, str) or not hasattr(betas, "__len__") or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     p["betas"] = (check_float("betas[0]", betas[0], 0, 1, hi_open=True),
                   check_float("betas[1]", betas[1], 0, 1, hi_open=True))
-    p["momentum"] = check_float("momentum", p["momentum"], 0, 1, hi_open=True)
-    p["optimizer"] = check_choice("optimizer", p["optimizer"], OPTIMIZERS)
-    p["l2"] = check_float("l2", p["l2"], 0)
-    p["data_noise"] = check_float("data_noise", p["data_noise"], 0)
-    p["grad_clip"] = check_float("grad_clip", p["grad_clip"], 0)
-    p["data_init"] = check_bool("data_init", p["data_init"])
-    p["recover"] = check_int("recover", p["recover"], 0, 1000)
     p["dtype"] = check_dtype(p["dtype"])
     p["seed"] = check_seed(p["seed"])
     return p

@@ -278,3 +278,30 @@ def test_blas_names_library_version_and_kernels():
     assert len(ours) == 1, threadpoolctl.threadpool_info()
     assert ours[0]["version"] == m.group(1) and ours[0]["architecture"] == m.group(2), (ours, name)
     assert ours[0]["num_threads"] == 1  # anila parallelises over chains itself
+
+
+@pytest.mark.parametrize("energy, dim", [("mlp", 2), ("convnet", (1, 12, 12))])
+def test_go_and_python_agree_on_defaults(energy, dim):
+    """Defaults, bounds and choices come from Go's schema: a model made with the defaults has,
+    in Go's own training configuration, exactly what anila.model_defaults() documents."""
+    from anila import _config
+
+    d = anila.model_defaults(energy)
+    assert set(d) == set(_config.SCHEMA)
+    m = anila.new_model(dim, energy=energy)
+    c = m.config
+    image = energy != "mlp"
+    want = {"Steps": d["steps"], "BatchSize": d["batch_size"], "BufferSize": d["buffer_size"], "Reinit": d["reinit"],
+            "LR": d["lr"], "Beta1": d["betas"][0], "Beta2": d["betas"][1], "Momentum": d["momentum"], "L2": d["l2"],
+            "DataNoise": d["data_noise"], "GradClip": d["grad_clip"], "DataInit": d["data_init"], "Recover": d["recover"],
+            "Optimizer": d["optimizer"], "Init": d["init"]}
+    assert {k: c[k] for k in want} == want
+    s = c["Sampler"]
+    step = (_config.IMAGE_STEP_SIZE if image else _config.DEFAULT_STEP_SIZE)[d["sampler"]]
+    threshold = _config.IMAGE_THRESHOLD if image else _config.DEFAULT_THRESHOLD
+    assert (s["Method"], s["StepSize"], s["Threshold"], s["NoiseScale"], s["Anisotropy"], s["Adjusted"]) == (
+        d["sampler"], step, threshold, d["noise_scale"], d["anisotropy"], d["adjusted"])
+    with pytest.raises(ValueError, match=r"reinit must be <= 1"):
+        anila.new_model(2, reinit=1.5)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        anila.new_model(2, optimizer="adamw")
