@@ -60,7 +60,7 @@ func params() []Param {
 		{Name: "nf", Kind: "int", Default: 32, Min: num(1), Max: num(4096), Doc: "the image ConvNets' base channel count n_f"},
 		{Name: "activation", Kind: "choice", Default: "leakyrelu", Choices: acts, Doc: "the MLP's nonlinearity"},
 		{Name: "slope", Kind: "float", Default: 0.05, Doc: "LeakyReLU's negative slope in the presets"},
-		{Name: "sampler", Kind: "choice", Default: c.Sampler.Method.String(), Choices: []string{sampler.AniLA.String(), sampler.SGLD.String()},
+		{Name: "sampler", Kind: "choice", Default: c.Sampler.Method.String(), Choices: sampler.RuleNames(),
 			Doc: "the Langevin step rule: AniLA (per-coordinate steps) or SGLD"},
 		{Name: "adjusted", Kind: "bool", Default: c.Sampler.Adjusted, Doc: "add a Metropolis-Hastings test (MALA)"},
 		{Name: "steps", Kind: "int", Default: c.Steps, ImageDefault: im.Steps, Min: num(1), Max: num(1e6), Doc: "K, Langevin steps per iteration"},

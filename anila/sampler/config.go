@@ -8,36 +8,28 @@ import (
 	"github.com/anila-ebm/anila/anila/internal/enum"
 )
 
-// Method chooses the step size rule.
+// Method chooses the step rule (StepRule): an index into the registered rules (rule.go),
+// stored by name in files.
 type Method int
 
-const (
-	// SGLD uses one scalar step size η for every coordinate.
-	SGLD Method = iota
-	// AniLA uses γ = η·b / max(b, |g|), per coordinate, pixel or chain.
-	AniLA
-)
-
-// String is the method's name as the Python API spells it.
+// String is the rule's name as the Python API spells it.
 func (m Method) String() string {
-	switch m {
-	case SGLD:
-		return "sgld"
-	case AniLA:
-		return "anila"
+	if r := m.Rule(); r != nil {
+		return r.Name()
 	}
 	return fmt.Sprintf("method(%d)", int(m))
 }
 
-// ParseMethod maps "sgld" or "anila" to a Method.
+// ParseMethod maps a registered rule's name ("sgld", "anila"; "stanley" is AniLA) to its
+// Method.
 func ParseMethod(s string) (Method, error) {
-	switch s {
-	case "sgld":
-		return SGLD, nil
-	case "anila", "stanley":
-		return AniLA, nil
+	if s == "stanley" {
+		s = "anila"
 	}
-	return 0, fmt.Errorf("sampler: unknown sampler %q (want \"sgld\" or \"anila\")", s)
+	if m, ok := ruleIndex[s]; ok {
+		return m, nil
+	}
+	return 0, fmt.Errorf("sampler: unknown sampler %q (want %s)", s, ruleChoices())
 }
 
 // MarshalJSON stores the method by name.
@@ -45,7 +37,7 @@ func (m Method) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) 
 
 // UnmarshalJSON reads a name, or the integer of format-1 model files.
 func (m *Method) UnmarshalJSON(b []byte) (err error) {
-	*m, err = enum.Unmarshal(b, ParseMethod, AniLA)
+	*m, err = enum.Unmarshal(b, ParseMethod, Method(len(rules)-1))
 	return err
 }
 
@@ -135,16 +127,15 @@ func finitePositive(name string, v float64) error {
 // Validate reports the first bad setting, naming it and its value. dim is the point
 // dimension the sampler will see (0 to skip the checks that need it).
 func (c Config) Validate(dim int) error {
-	if c.Method != SGLD && c.Method != AniLA {
-		return fmt.Errorf("sampler must be \"sgld\" or \"anila\", got %v", c.Method)
+	rule := c.Method.Rule()
+	if rule == nil {
+		return fmt.Errorf("sampler must be one of %s, got %v", ruleChoices(), c.Method)
 	}
 	if err := finitePositive("step_size", c.StepSize); err != nil {
 		return err
 	}
-	if c.Method == AniLA {
-		if err := finitePositive("threshold", c.Threshold); err != nil {
-			return err
-		}
+	if err := rule.Validate(c); err != nil {
+		return err
 	}
 	if math.IsNaN(c.NoiseScale) || math.IsInf(c.NoiseScale, 0) || c.NoiseScale < 0 {
 		return fmt.Errorf("noise_scale must be a finite number >= 0, got %v", c.NoiseScale)

@@ -64,28 +64,51 @@ func (s *Sampler[T]) Init(st *State[T]) {
 	s.Energy.EnergyGrad(st.X, st.N, st.F, st.G)
 }
 
-// stepSizes writes γ for every coordinate of the n×d gradient g into gamma and returns the
-// number of AniLA units whose gradient magnitude exceeded b, and the number of units.
+// stepSizes writes γ for every coordinate of the n×d gradient g into gamma, by the step
+// rule (StepRule) over the units of Config.Anisotropy, and returns the number of units the
+// rule shrank (clipped) and the number of units.
 func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 	c := &s.Config
-	eta := c.StepSize
-	if c.Method == SGLD {
+	rule := c.Method.Rule()
+	if rule.Constant() {
+		gk, _ := rule.Gamma(c, 0)
 		for i := range gamma[:n*d] {
-			gamma[i] = T(eta)
+			gamma[i] = T(gk)
 		}
 		return 0, n * d
 	}
-	b := c.Threshold
-	switch c.Anisotropy {
-	case PerCoordinate:
-		for i, v := range g[:n*d] {
-			a := math.Abs(float64(v))
+	_, isAniLA := rule.(anilaRule)
+	eta, b := c.StepSize, c.Threshold
+	unit := func(a float64) T {
+		if isAniLA { // AniLA's rule inline: the common case, per coordinate
 			if a > b {
 				clipped++
-				gamma[i] = T(eta * b / a)
-			} else {
-				gamma[i] = T(eta)
+				return T(eta * b / a)
 			}
+			return T(eta)
+		}
+		gk, cl := rule.Gamma(c, a)
+		if cl {
+			clipped++
+		}
+		return T(gk)
+	}
+	switch c.Anisotropy {
+	case PerCoordinate:
+		if isAniLA {
+			for i, v := range g[:n*d] {
+				a := math.Abs(float64(v))
+				if a > b {
+					clipped++
+					gamma[i] = T(eta * b / a)
+				} else {
+					gamma[i] = T(eta)
+				}
+			}
+			return clipped, n * d
+		}
+		for i, v := range g[:n*d] {
+			gamma[i] = unit(math.Abs(float64(v)))
 		}
 		return clipped, n * d
 	case PerChain:
@@ -95,11 +118,7 @@ func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 			for _, v := range row {
 				ss += float64(v) * float64(v)
 			}
-			gk := T(eta)
-			if a := math.Sqrt(ss); a > b {
-				clipped++
-				gk = T(eta * b / a)
-			}
+			gk := unit(math.Sqrt(ss))
 			for i := k * d; i < (k+1)*d; i++ {
 				gamma[i] = gk
 			}
@@ -116,11 +135,7 @@ func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 					v := float64(row[cc*p+px])
 					ss += v * v
 				}
-				gk := T(eta)
-				if a := math.Sqrt(ss); a > b {
-					clipped++
-					gk = T(eta * b / a)
-				}
+				gk := unit(math.Sqrt(ss))
 				for cc := 0; cc < ch; cc++ {
 					grow[cc*p+px] = gk
 				}

@@ -1,0 +1,97 @@
+package sampler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// StepRule is how a Langevin step picks its step size γ: per unit (a coordinate, a pixel or
+// a chain, as Config.Anisotropy says), from the magnitude a of the gradient over that unit.
+// The step itself, its Metropolis adjustment and the noise are the same for every rule.
+// SGLD and AniLA are rules; a new one is a type with these methods and a RegisterRule call.
+type StepRule interface {
+	// Name is the rule's name in the Python API and in model files.
+	Name() string
+	// Gamma is the step size of a unit whose gradient magnitude is a, and whether the rule
+	// shrank it below its largest step (reported as Info.Clipped).
+	Gamma(c *Config, a float64) (gamma float64, clipped bool)
+	// Constant reports that Gamma does not depend on a (the sampler then skips the norms).
+	Constant() bool
+	// Validate checks the settings the rule reads, naming the bad one.
+	Validate(c Config) error
+}
+
+var (
+	rules     []StepRule
+	ruleIndex = map[string]Method{}
+)
+
+// RegisterRule adds a step rule and returns its Method, the value Config.Method takes to
+// use it. Registering a name twice panics.
+func RegisterRule(r StepRule) Method {
+	if _, dup := ruleIndex[r.Name()]; dup {
+		panic("sampler: step rule " + r.Name() + " registered twice")
+	}
+	m := Method(len(rules))
+	rules = append(rules, r)
+	ruleIndex[r.Name()] = m
+	return m
+}
+
+// Rule returns the step rule of m, or nil when m names none.
+func (m Method) Rule() StepRule {
+	if m < 0 || int(m) >= len(rules) {
+		return nil
+	}
+	return rules[m]
+}
+
+// RuleNames lists the registered step rules' names, sorted.
+func RuleNames() []string {
+	names := make([]string, 0, len(rules))
+	for _, r := range rules {
+		names = append(names, r.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+func ruleChoices() string {
+	q := make([]string, 0, len(rules))
+	for _, n := range RuleNames() {
+		q = append(q, fmt.Sprintf("%q", n))
+	}
+	return strings.Join(q, ", ")
+}
+
+// sgldRule is SGLD's rule: γ = η for every unit.
+type sgldRule struct{}
+
+func (sgldRule) Name() string                               { return "sgld" }
+func (sgldRule) Gamma(c *Config, a float64) (float64, bool) { return c.StepSize, false }
+func (sgldRule) Constant() bool                             { return true }
+func (sgldRule) Validate(c Config) error                    { return nil }
+
+// anilaRule is AniLA's rule: γ = η·b / max(b, a).
+type anilaRule struct{}
+
+func (anilaRule) Name() string { return "anila" }
+func (anilaRule) Gamma(c *Config, a float64) (float64, bool) {
+	if a > c.Threshold {
+		return c.StepSize * c.Threshold / a, true
+	}
+	return c.StepSize, false
+}
+func (anilaRule) Constant() bool { return false }
+func (anilaRule) Validate(c Config) error {
+	return finitePositive("threshold", c.Threshold)
+}
+
+// The built-in rules, registered first so that their Methods are 0 and 1.
+var (
+	// SGLD uses one scalar step size η for every coordinate.
+	SGLD = RegisterRule(sgldRule{})
+	// AniLA uses γ = η·b / max(b, |g|), per coordinate, pixel or chain.
+	AniLA = RegisterRule(anilaRule{})
+)
