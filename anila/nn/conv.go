@@ -275,7 +275,8 @@ func init() {
 		Torch: "Conv2d",
 		Args: []LayerArg{{"in", "in_channels", nil}, {"out", "out_channels", nil}, {"kernel", "kernel_size", nil},
 			{"stride", "stride", 1}, {"padding", "padding", 0}},
-		Fixed:   map[string]any{"bias": true, "dilation": 1, "groups": 1, "padding_mode": "zeros"},
+		Fixed:        map[string]any{"bias": true, "dilation": 1, "groups": 1, "padding_mode": "zeros"},
+		SpectralNorm: true, Rows: func(s LayerSpec, in Shape) int { return s.Out },
 		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})
 }
 

@@ -77,6 +77,22 @@ func (r Residual[T]) ActivationValues() int {
 	return v
 }
 
+func (r Residual[T]) spectralNorms() []*SpectralNorm {
+	out := r.Body.SpectralNorms()
+	if r.Shortcut != nil {
+		out = append(out, r.Shortcut.SpectralNorms()...)
+	}
+	return out
+}
+
+func (r Residual[T]) powerStep(p []T) {
+	nb := r.Body.NumParams()
+	r.Body.PowerStep(p[:nb])
+	if r.Shortcut != nil {
+		r.Shortcut.PowerStep(p[nb:r.NumParams()])
+	}
+}
+
 // NewLayerWorkspace makes the block's workspace for batches of up to maxBatch examples.
 func (r Residual[T]) NewLayerWorkspace(maxBatch int) any {
 	ws := &residualWS[T]{body: r.Body.NewWorkspace(maxBatch), dxb: make([]T, maxBatch*r.InSize())}

@@ -45,6 +45,9 @@ type LayerSpec struct {
 	// shortcut the identity when empty.
 	Body     []LayerSpec `json:"body,omitempty"`
 	Shortcut []LayerSpec `json:"shortcut,omitempty"`
+	// SpectralNorm uses a linear or conv2d layer's weight spectrally normalised, W/σ
+	// (torch.nn.utils.parametrizations.spectral_norm; see SpectralNorm).
+	SpectralNorm bool `json:"spectral_norm,omitempty"`
 }
 
 // LayerType is a kind of layer, registered once (in the file of the layer, with
@@ -71,6 +74,10 @@ type LayerType struct {
 	Fixed map[string]any
 	// Nested says that the spec holds layer lists (Body, Shortcut) rather than Args.
 	Nested bool
+	// SpectralNorm says that the layer can be spectrally normalised; Rows gives the rows of
+	// its weight matrix (its output units) for a spec and input shape.
+	SpectralNorm bool
+	Rows         func(s LayerSpec, in Shape) int
 	// Build32 and Build64 make the layer for inputs of shape in and return its output shape.
 	Build32 func(s LayerSpec, in Shape) (Layer[float32], Shape, error)
 	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
@@ -181,6 +188,14 @@ func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, error)
 		}
 		if !lt.Nested && (len(s.Body) > 0 || len(s.Shortcut) > 0) {
 			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no body or shortcut", i, s.Type)
+		}
+		if s.SpectralNorm {
+			if !lt.SpectralNorm {
+				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) cannot be spectrally normalised (linear and conv2d can)", i, s.Type)
+			}
+			if l, err = withSpectralNorm(l, lt.Rows(s, sh)); err != nil {
+				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s): %w", i, s.Type, err)
+			}
 		}
 		layers = append(layers, l)
 		sh = out

@@ -71,6 +71,9 @@ func (t *Trainer[T]) Marshal() ([]byte, error) {
 		{s: section{"opt_v", len(t.opt.V), 64}, f64: t.opt.V},
 		{s: section{"buffer", len(t.Buffer), bits}, f: t.Buffer},
 	}
+	if sn := t.Net.SpectralState(); len(sn) > 0 {
+		parts = append(parts, part{s: section{"spectral", len(sn), 64}, f64: sn})
+	}
 	for i, col := range t.History.Columns() {
 		parts = append(parts, part{s: section{"history/" + HistoryFields[i], len(*col), 64}, f64: *col})
 	}
@@ -248,6 +251,10 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 				t.opt.M = vals
 			} else {
 				t.opt.V = vals
+			}
+		case s.Name == "spectral":
+			if err := t.Net.SetSpectralState(vals); err != nil {
+				return nil, fmt.Errorf("model file: %w", err)
 			}
 		case s.Name == "buffer":
 			if s.Count%d != 0 || (t.Buffer != nil && s.Count != len(t.Buffer)) {

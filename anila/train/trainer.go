@@ -335,6 +335,7 @@ func (t *Trainer[T]) restore(b []byte) error {
 func (t *Trainer[T]) iterate() error {
 	start := time.Now()
 	t.beginIteration()
+	t.Net.PowerStep(t.Params) // spectral normalisations: one power iteration per iteration
 	t.startChains()
 	info := t.chains(t.src)
 	t.writeBack()

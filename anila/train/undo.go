@@ -15,6 +15,7 @@ type iterStart[T ~float32 | ~float64] struct {
 	t      int
 	rows   []int // buffer rows written, in order
 	old    []T   // their previous contents, len(rows)×dim
+	sn     []float64
 }
 
 // undoLog holds the starts of the running iteration (cur) and of the one before it (prev).
@@ -40,6 +41,7 @@ func (t *Trainer[T]) beginIteration() {
 	copy(s.m, t.opt.M)
 	copy(s.v, t.opt.V)
 	s.rows, s.old = s.rows[:0], s.old[:0]
+	s.sn = t.Net.AppendSpectralState(s.sn[:0])
 }
 
 // writeBufferRow copies x into replay-buffer row j, recording the old row for undo.
@@ -74,6 +76,9 @@ func (t *Trainer[T]) rewind(back2 bool) bool {
 	copy(t.opt.V, target.v)
 	t.opt.T = target.t
 	*t.pcg = target.pcg
+	if len(target.sn) > 0 {
+		t.Net.SetSpectralState(target.sn)
+	}
 	for t.Iter > target.iter {
 		t.Iter--
 		for _, col := range t.History.Columns() {
