@@ -66,13 +66,15 @@ func ExportTable() (t []uintptr, err error) {
 // layerTypeInfo is what Python learns of a registered layer type: enough to make its
 // anila.nn class, its PyTorch twin and to read a torch module of that class.
 type layerTypeInfo struct {
-	Name   string         `json:"name"`
-	Doc    string         `json:"doc"`
-	Torch  string         `json:"torch"`
-	HasIn  bool           `json:"has_in"`
-	Nested bool           `json:"nested"`
-	Args   []nn.LayerArg  `json:"args"`
-	Fixed  map[string]any `json:"fixed"`
+	Name   string `json:"name"`
+	Doc    string `json:"doc"`
+	Torch  string `json:"torch"`
+	HasIn  bool   `json:"has_in"`
+	Nested bool   `json:"nested"`
+	// SpectralNorm says that the layer takes spectral_norm.
+	SpectralNorm bool           `json:"spectral_norm"`
+	Args         []nn.LayerArg  `json:"args"`
+	Fixed        map[string]any `json:"fixed"`
 }
 
 // LayerTypes describes the registered layer types as a JSON list (name, doc, torch class,
@@ -85,7 +87,7 @@ func LayerTypes() (s string, err error) {
 		if args == nil {
 			args = []nn.LayerArg{}
 		}
-		out = append(out, layerTypeInfo{t.Name, t.Doc, t.Torch, t.HasIn, t.Nested, args, t.Fixed})
+		out = append(out, layerTypeInfo{t.Name, t.Doc, t.Torch, t.HasIn, t.Nested, t.SpectralNorm, args, t.Fixed})
 	}
 	b, err := json.Marshal(out)
 	return string(b), err

@@ -44,6 +44,8 @@ type model interface {
 	paramGrad(x, w, dst unsafe.Pointer, n int) error
 	// trainStep runs one iteration with given data batch, chain starts and noise.
 	trainStep(batch, z0, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int, zOut unsafe.Pointer) error
+	// spectral gets (set false) or sets the spectral normalisations' u and v vectors.
+	spectral(v []float64, set bool) ([]float64, error)
 }
 
 type modelT[T nn.Float] struct {
@@ -308,4 +310,41 @@ func Load(path string) (h int64, err error) {
 		return register(newModelT(tr)), nil
 	}
 	return 0, fmt.Errorf("%s: unknown dtype %q", path, dt)
+}
+
+// SpectralState returns the spectral normalisations' vectors of model h (each layer's u then
+// v, in layer order); empty when the model has none.
+func SpectralState(h int64) (v []float64, err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return nil, err
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	return m.spectral(nil, false)
+}
+
+// SetSpectralState sets the vectors SpectralState gives.
+func SetSpectralState(h int64, v []float64) (err error) {
+	defer guard(&err)
+	m, err := lookupModel(h)
+	if err != nil {
+		return err
+	}
+	m.lock().Lock()
+	defer m.lock().Unlock()
+	_, err = m.spectral(v, true)
+	return err
+}
+
+func (m *modelT[T]) spectral(v []float64, set bool) ([]float64, error) {
+	if set {
+		return nil, m.tr.Net.SetSpectralState(v)
+	}
+	out := m.tr.Net.SpectralState()
+	if out == nil {
+		out = []float64{}
+	}
+	return out, nil
 }

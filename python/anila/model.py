@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from ._lib import capi, cfunc, check_process, close_handle, gocall, ptr
+from ._lib import capi, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._progress import bar
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 from .errors import DivergenceError
@@ -178,6 +178,18 @@ class Model:
             raise ValueError(f"v must be a 1-D vector of {n} parameters, got shape {arr.shape}")
         arr = as_points(arr[:, None], "v", self.dtype, 1).ravel()
         cfunc("anila_params", h, ptr(arr), arr.size, 1)
+
+    def spectral_state(self) -> np.ndarray:
+        """The u and v vectors of the spectrally normalised layers (each layer's u then v, in
+        layer order; empty without spectral_norm)."""
+        return np.asarray(list(gocall(capi.SpectralState, self._handle())), dtype=np.float64)
+
+    def set_spectral_state(self, v) -> None:
+        """Replace the vectors `spectral_state` gives."""
+        arr = np.asarray(v, dtype=np.float64).ravel()
+        if not np.isfinite(arr).all():
+            raise ValueError("spectral state must be finite")
+        gocall(capi.SetSpectralState, self._handle(), go_floats(arr))
 
     # -- history ----------------------------------------------------------------------------
     @property
@@ -661,11 +673,22 @@ def _start_from_module(model, init) -> None:
     model.set_parameters(weights)
     import torch
 
+    from .torch import spectral_state
+
+    state = spectral_state(module)
+    if state.size:
+        model.set_spectral_state(state)
+
     shape = (4,) + (tuple(model.image_shape) if model.image_shape is not None else (model.dim,))
     X = np.random.default_rng(0).uniform(-1, 1, size=shape)
     dtype = next(module.parameters()).dtype
-    with torch.no_grad():
-        f_t = module(torch.from_numpy(X).to(dtype)).reshape(-1).double().numpy()
+    training = module.training
+    module.eval()  # PyTorch's train mode would advance spectral_norm's power iteration here
+    try:
+        with torch.no_grad():
+            f_t = module(torch.from_numpy(X).to(dtype)).reshape(-1).double().numpy()
+    finally:
+        module.train(training)
     f_a = model.energy(X.astype(model.dtype)).astype(np.float64)
     tol = 1e-8 if dtype == torch.float64 and model.dtype == np.float64 else 1e-3
     if f_t.shape != f_a.shape or not np.allclose(f_a, f_t, rtol=tol, atol=tol * (1 + np.abs(f_t).max())):

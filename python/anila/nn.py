@@ -68,10 +68,13 @@ class Layer:
         for a in self._info["args"]:
             v = self._values[a["torch"]]
             s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+        if getattr(self, "_spectral_norm", False):
+            s["spectral_norm"] = True
         return s
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+        inner = f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+        return f"spectral_norm({inner})" if getattr(self, "_spectral_norm", False) else inner
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Layer) and self.spec() == other.spec()
@@ -176,6 +179,17 @@ globals().update({cls.__name__: cls for cls in _CLASSES.values()})
 _CLASSES["residual"] = Residual
 
 
+def spectral_norm(layer: Layer) -> Layer:
+    """The layer with its weight spectrally normalised, W/σ (as
+    torch.nn.utils.parametrizations.spectral_norm; IGEBM's default), for Linear and Conv2d.
+    σ = uᵀWv comes from power iteration; anila advances it once per training iteration and
+    saves u and v with the model. Returns the layer (changed in place), as PyTorch does."""
+    if not isinstance(layer, Layer) or not getattr(layer, "_info", {}).get("spectral_norm"):
+        raise TypeError(f"spectral_norm applies to Linear and Conv2d layers, got {type(layer).__name__}")
+    layer._spectral_norm = True
+    return layer
+
+
 def from_specs(specs) -> Sequential:
     """The Sequential of a list of layer specs (as `Model.arch["layers"]` holds them)."""
     layers = []
@@ -189,7 +203,8 @@ def from_specs(specs) -> Sequential:
         # a 0 in a field whose default refers to another (AvgPool2d's stride) means that default
         kw = {a["torch"]: s[a["field"]] for a in cls._info["args"]
               if a["field"] in s and not (isinstance(a["default"], str) and s[a["field"]] == 0)}
-        layers.append(cls(**kw))
+        layer = cls(**kw)
+        layers.append(spectral_norm(layer) if s.get("spectral_norm") else layer)
     return Sequential(*layers)
 
 
@@ -198,4 +213,4 @@ def layer_types() -> dict:
     return {name: dict(info) for name, info in _TYPES.items()}
 
 
-__all__ = ["Layer", "Sequential", "from_specs", "layer_types"] + sorted(cls.__name__ for cls in _CLASSES.values())
+__all__ = ["Layer", "Sequential", "from_specs", "layer_types", "spectral_norm"] + sorted(cls.__name__ for cls in _CLASSES.values())

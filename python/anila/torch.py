@@ -56,7 +56,56 @@ def _layer_module(torch, s: dict):
         body = torch.nn.Sequential(*[_layer_module(torch, b) for b in s["body"]])
         short = torch.nn.Sequential(*[_layer_module(torch, b) for b in s["shortcut"]]) if s.get("shortcut") else None
         return _residual_class(torch)(body, short)
-    return getattr(torch.nn, info["torch"])(**torch_kwargs(s))
+    mod = getattr(torch.nn, info["torch"])(**torch_kwargs(s))
+    if s.get("spectral_norm"):
+        mod = torch.nn.utils.parametrizations.spectral_norm(mod)
+    return mod
+
+
+def _leaves(module):
+    """The layer modules of a module in anila's order: Sequentials in order, a residual
+    block's body then its shortcut."""
+    torch = _torch()
+    if isinstance(module, torch.nn.Sequential):
+        for child in module.children():
+            yield from _leaves(child)
+        return
+    children = dict(module.named_children())
+    if "body" in children and set(children) <= {"body", "shortcut"}:
+        yield from _leaves(children["body"])
+        if children.get("shortcut") is not None:
+            yield from _leaves(children["shortcut"])
+        return
+    yield module
+
+
+def _weight(mod):
+    """A layer's raw weight: the parametrization's original for a spectrally normalised one."""
+    from torch.nn.utils import parametrize
+
+    if parametrize.is_parametrized(mod, "weight"):
+        return mod.parametrizations.weight.original
+    return mod.weight
+
+
+def _spectral(mod):
+    """The spectral_norm parametrization of a layer, or None."""
+    from torch.nn.utils import parametrize
+
+    if not parametrize.is_parametrized(mod, "weight"):
+        return None
+    return mod.parametrizations.weight[0]
+
+
+def spectral_state(module) -> np.ndarray:
+    """The u and v vectors of a module's spectrally normalised layers, in anila's order (as
+    Model.spectral_state gives them)."""
+    parts = []
+    for leaf in _leaves(module):
+        sn = _spectral(leaf)
+        if sn is not None:
+            parts += [sn._u.detach().double().cpu().numpy(), sn._v.detach().double().cpu().numpy()]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 _RESIDUAL = {}
@@ -187,24 +236,48 @@ def _conv_module(torch, arch: dict):
 
 
 def to_torch(model):
-    """The torch.nn.Module equivalent of an anila Model, with the same weights (a copy)."""
+    """The torch.nn.Module equivalent of an anila Model, with the same weights (a copy) and,
+    for spectrally normalised layers, the same u and v; such a module is returned in eval
+    mode, where PyTorch holds u and v as anila does between iterations."""
     torch = _torch()
     module = module_for(model.arch, model.dtype)
     flat = torch.from_numpy(model.parameters().copy())
-    off = 0
+    state = torch.from_numpy(model.spectral_state())
+    off = soff = 0
     with torch.no_grad():
-        for p in module.parameters():
-            n = p.numel()
-            p.copy_(flat[off:off + n].view_as(p))
-            off += n
-    if off != flat.numel():
+        for leaf in _leaves(module):
+            for p in ([_weight(leaf), leaf.bias] if hasattr(leaf, "bias") and leaf.bias is not None else []):
+                n = p.numel()
+                p.copy_(flat[off:off + n].view_as(p))
+                off += n
+            sn = _spectral(leaf)
+            if sn is not None:
+                for buf in (sn._u, sn._v):
+                    buf.copy_(state[soff:soff + buf.numel()])
+                    soff += buf.numel()
+    if off != flat.numel() or soff != state.numel():
         raise ValueError(f"parameter count mismatch: module {off}, model {flat.numel()}")
+    if soff:
+        module.eval()
     return module
 
 
+def flat_gradients(module) -> np.ndarray:
+    """The gradients (.grad) of a module's parameters in anila's order, as flat_parameters."""
+    parts = []
+    for leaf in _leaves(module):
+        if getattr(leaf, "bias", None) is not None:
+            parts += [_weight(leaf).grad.detach().cpu().numpy().ravel(), leaf.bias.grad.detach().cpu().numpy().ravel()]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def flat_parameters(module) -> np.ndarray:
-    """A module's parameters as one flat NumPy vector, in anila's order."""
-    parts = [p.detach().cpu().numpy().ravel() for p in module.parameters()]
+    """A module's parameters as one flat NumPy vector, in anila's order (per layer, the
+    weight, unnormalised for spectral_norm, then the bias)."""
+    parts = []
+    for leaf in _leaves(module):
+        if getattr(leaf, "bias", None) is not None:
+            parts += [_weight(leaf).detach().cpu().numpy().ravel(), leaf.bias.detach().cpu().numpy().ravel()]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -243,8 +316,15 @@ def layers_of(module):
                 spec["shortcut"], _ = layers_of(children["shortcut"])
             specs.append(spec)
             return
-        info = by_class.get(cls)
-        if info is None or info.get("nested") or not isinstance(mod, getattr(torch.nn, cls)):
+        # exactly a registered torch.nn class (spectral_norm makes a subclass, ParametrizedLinear);
+        # a user's subclass may have its own forward, so it is not taken
+        base = type(mod).__mro__[1] if hasattr(mod, "parametrizations") else type(mod)
+        info = by_class.get(base.__name__)
+        if info is not None and (info.get("nested") or base is not getattr(torch.nn, base.__name__, None)):
+            info = None
+        if info is not None:
+            cls = info["torch"]
+        if info is None:
             raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
                             f"{', '.join(sorted(by_class))}, Sequential")
         for k, want in (info.get("fixed") or {}).items():
@@ -257,6 +337,16 @@ def layers_of(module):
             if got != want:
                 raise TypeError(f"submodule {where} ({cls}): {k}={got!r} is not supported; anila needs {k}={want!r}")
         spec = {"type": info["name"]}
+        if hasattr(mod, "weight_orig"):
+            raise TypeError(f"submodule {where} ({cls}) uses torch.nn.utils.spectral_norm, which anila does not "
+                            "read; use torch.nn.utils.parametrizations.spectral_norm")
+        sn = _spectral(mod) if hasattr(mod, "parametrizations") else None
+        if hasattr(mod, "parametrizations"):
+            if sn is None or type(sn).__name__ != "_SpectralNorm" or len(mod.parametrizations.weight) != 1 \
+                    or sn.dim != 0 or sn.eps != 1e-12 or not info.get("spectral_norm"):
+                raise TypeError(f"submodule {where} ({cls}) has a parametrization anila does not support; it "
+                                "supports torch.nn.utils.parametrizations.spectral_norm(module) with its defaults")
+            spec["spectral_norm"] = True
         for a in info["args"]:
             v = value(where, cls, a["torch"], getattr(mod, a["torch"]))
             if v is None:
