@@ -158,31 +158,27 @@ func (c *Classifier[T]) Features(x []T, n, layer int, out []T) error {
 // FeatureDim is the width of the feature layer of BuildFeatureNet.
 const FeatureDim = 128
 
-// BuildFeatureNet is the small image classifier whose hidden features FID compares: a 3×3
-// convolution to 32 channels, two 4×4 stride-2 convolutions to 64, a Linear layer to
-// FeatureDim features, each followed by LeakyReLU(0.1), and a Linear layer to `classes`
-// scores. It returns the net and the index of the feature layer (the last LeakyReLU).
+// FeatureNetSpecs is the preset of the small image classifier whose hidden features FID
+// compares: a 3×3 convolution to 32 channels, two 4×4 stride-2 convolutions to 64, a Linear
+// layer to FeatureDim features, each followed by LeakyReLU(0.1), and a Linear layer to
+// `classes` scores.
+func FeatureNetSpecs(classes int) []LayerSpec {
+	act := LayerSpec{Type: "leakyrelu", Slope: 0.1}
+	return []LayerSpec{{Type: "conv2d", Out: 32, Kernel: 3, Padding: 1}, act,
+		{Type: "conv2d", Out: 64, Kernel: 4, Stride: 2, Padding: 1}, act,
+		{Type: "conv2d", Out: 64, Kernel: 4, Stride: 2, Padding: 1}, act,
+		{Type: "flatten"}, {Type: "linear", Out: FeatureDim}, act, {Type: "linear", Out: classes}}
+}
+
+// BuildFeatureNet builds FeatureNetSpecs for c×h×w images and returns the net and the index
+// of the feature layer (the last LeakyReLU).
 func BuildFeatureNet[T Float](c, h, w, classes int) (*Net[T], int, error) {
 	if classes < 2 {
 		return nil, 0, fmt.Errorf("nn: a classifier needs >= 2 classes, got %d", classes)
 	}
-	var layers []Layer[T]
-	add := func(cv Conv2d[T]) error {
-		if err := cv.Validate(); err != nil {
-			return err
-		}
-		layers = append(layers, cv, Activation[T]{Kind: LeakyReLU, Size: cv.OutSize(), Slope: 0.1})
-		c, h, w = cv.OutC, cv.OutH(), cv.OutW()
-		return nil
+	net, err := BuildLayers[T](Shape{c, h, w}, FeatureNetSpecs(classes), true)
+	if err != nil {
+		return nil, 0, fmt.Errorf("nn: feature net on %dx%d images: %w", h, w, err)
 	}
-	for _, cv := range []Conv2d[T]{{OutC: 32, K: 3, Stride: 1, Pad: 1}, {OutC: 64, K: 4, Stride: 2, Pad: 1}, {OutC: 64, K: 4, Stride: 2, Pad: 1}} {
-		cv.InC, cv.H, cv.W = c, h, w
-		if err := add(cv); err != nil {
-			return nil, 0, fmt.Errorf("nn: feature net on %dx%d images: %w", h, w, err)
-		}
-	}
-	layers = append(layers, Linear[T]{In: c * h * w, Out: FeatureDim},
-		Activation[T]{Kind: LeakyReLU, Size: FeatureDim, Slope: 0.1}, Linear[T]{In: FeatureDim, Out: classes})
-	net, err := NewClassifierNet(layers...)
-	return net, len(layers) - 2, err
+	return net, len(net.Layers) - 2, nil
 }

@@ -41,7 +41,12 @@ func gorgoniaActivation(kind nn.ActivationKind, slope float64, x *G.Node) (*G.No
 			return nil, err
 		}
 		return G.Add(r, e)
+	case nn.Softplus:
+		// log(1 + exp(x)); anila's switch to x above 20 is not reached by these inputs
+		return G.Softplus(x)
 	}
+	// GELU needs erf, which gorgonia lacks: it is checked by finite differences and against
+	// PyTorch only.
 	return nil, fmt.Errorf("no gorgonia form for %v", kind)
 }
 
@@ -143,7 +148,7 @@ func TestGorgoniaGradients(t *testing.T) {
 		tol   = 1e-10
 	)
 	hidden := []int{7, 5}
-	for k, kind := range []nn.ActivationKind{nn.LeakyReLU, nn.SiLU, nn.Tanh, nn.ELU} {
+	for k, kind := range []nn.ActivationKind{nn.LeakyReLU, nn.SiLU, nn.Tanh, nn.ELU, nn.Softplus} {
 		t.Run(kind.String(), func(t *testing.T) {
 			net, err := nn.NewMLP[float64](nn.MLPConfig{In: in, Hidden: hidden, Activation: kind, Slope: slope})
 			if err != nil {
