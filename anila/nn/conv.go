@@ -13,6 +13,9 @@ import (
 // group of examples (see convGemmN), with scratch space from the Workspace.
 type Conv2d[T Float] struct {
 	InC, OutC, H, W, K, Stride, Pad int
+	// NoBias leaves the bias out (torch.nn.Conv2d(..., bias=False)): the parameters are the
+	// weight only.
+	NoBias bool
 }
 
 // OutH is the output height (0 when the kernel does not fit).
@@ -34,12 +37,21 @@ func (c Conv2d[T]) InSize() int { return c.InC * c.H * c.W }
 // OutSize is OutC·OutH·OutW.
 func (c Conv2d[T]) OutSize() int { return c.OutC * c.OutH() * c.OutW() }
 
-// NumParams is OutC·InC·K·K + OutC.
-func (c Conv2d[T]) NumParams() int { return c.OutC*c.InC*c.K*c.K + c.OutC }
+// NumParams is OutC·InC·K·K, + OutC for the bias.
+func (c Conv2d[T]) NumParams() int {
+	if c.NoBias {
+		return c.OutC * c.InC * c.K * c.K
+	}
+	return c.OutC*c.InC*c.K*c.K + c.OutC
+}
 
 // Spec describes the layer.
 func (c Conv2d[T]) Spec() string {
-	return fmt.Sprintf("conv(%d,%d,k%d,s%d,p%d)@%dx%d", c.InC, c.OutC, c.K, c.Stride, c.Pad, c.H, c.W)
+	nb := ""
+	if c.NoBias {
+		nb = ",nobias"
+	}
+	return fmt.Sprintf("conv(%d,%d,k%d,s%d,p%d%s)@%dx%d", c.InC, c.OutC, c.K, c.Stride, c.Pad, nb, c.H, c.W)
 }
 
 // Validate reports impossible geometry.
@@ -214,7 +226,10 @@ func (c Conv2d[T]) ForwardScratch(p, x, y []T, n int, scratch []T) {
 		for j := 0; j < ge; j++ {
 			ye := y[(e0+j)*c.OutSize():]
 			for o := 0; o < c.OutC; o++ {
-				dst, src, bo := ye[o*ohw:(o+1)*ohw], out[o*ld+j*ohw:o*ld+(j+1)*ohw], b[o]
+				dst, src, bo := ye[o*ohw:(o+1)*ohw], out[o*ld+j*ohw:o*ld+(j+1)*ohw], T(0)
+				if !c.NoBias {
+					bo = b[o]
+				}
 				for i, v := range src {
 					dst[i] = v + bo
 				}
@@ -246,7 +261,7 @@ func (c Conv2d[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T) 
 				c.im2col(x[(e0+j)*c.InSize():], cols[j*ohw:], ld)
 			}
 			Gemm(false, true, c.OutC, kk, ld, 1, dout, ld, cols, ld, 1, dw, kk)
-			for o := 0; o < c.OutC; o++ {
+			for o := 0; o < c.OutC && !c.NoBias; o++ {
 				s := T(0)
 				for _, v := range dout[o*ld : (o+1)*ld] {
 					s += v
@@ -271,11 +286,11 @@ func (c Conv2d[T]) ChunkHint() int { return ConvChunk }
 
 func init() {
 	RegisterLayer(LayerType{Name: "conv2d", HasIn: true,
-		Doc:   "2-D convolution over NCHW maps with bias, square kernels, zero padding (torch.nn.Conv2d)",
+		Doc:   "2-D convolution over NCHW maps, square kernels, zero padding (torch.nn.Conv2d)",
 		Torch: "Conv2d",
 		Args: []LayerArg{{"in", "in_channels", nil}, {"out", "out_channels", nil}, {"kernel", "kernel_size", nil},
-			{"stride", "stride", 1}, {"padding", "padding", 0}},
-		Fixed:        map[string]any{"bias": true, "dilation": 1, "groups": 1, "padding_mode": "zeros"},
+			{"stride", "stride", 1}, {"padding", "padding", 0}, {"bias", "bias", true}},
+		Fixed:        map[string]any{"dilation": 1, "groups": 1, "padding_mode": "zeros"},
 		SpectralNorm: true, Rows: func(s LayerSpec, in Shape) int { return s.Out },
 		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})
 }
@@ -294,7 +309,8 @@ func buildConv2d[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
 	if stride < 1 || s.Padding < 0 {
 		return nil, Shape{}, fmt.Errorf("stride must be >= 1 and padding >= 0, got %d and %d", stride, s.Padding)
 	}
-	c := Conv2d[T]{InC: in.C, OutC: s.Out, H: in.H, W: in.W, K: s.Kernel, Stride: stride, Pad: s.Padding}
+	c := Conv2d[T]{InC: in.C, OutC: s.Out, H: in.H, W: in.W, K: s.Kernel, Stride: stride, Pad: s.Padding,
+		NoBias: !s.HasBias()}
 	if err := c.Validate(); err != nil {
 		return nil, Shape{}, err
 	}

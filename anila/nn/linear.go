@@ -10,6 +10,8 @@ import (
 // parameter vector, as torch.nn.Linear stores them.
 type Linear[T Float] struct {
 	In, Out int
+	// NoBias leaves the bias out (torch.nn.Linear(..., bias=False)): the parameters are W only.
+	NoBias bool
 }
 
 // InSize is the number of input features.
@@ -18,11 +20,21 @@ func (l Linear[T]) InSize() int { return l.In }
 // OutSize is the number of output features.
 func (l Linear[T]) OutSize() int { return l.Out }
 
-// NumParams is Out·In + Out.
-func (l Linear[T]) NumParams() int { return l.Out*l.In + l.Out }
+// NumParams is Out·In, + Out for the bias.
+func (l Linear[T]) NumParams() int {
+	if l.NoBias {
+		return l.Out * l.In
+	}
+	return l.Out*l.In + l.Out
+}
 
 // Spec describes the layer.
-func (l Linear[T]) Spec() string { return fmt.Sprintf("linear(%d,%d)", l.In, l.Out) }
+func (l Linear[T]) Spec() string {
+	if l.NoBias {
+		return fmt.Sprintf("linear(%d,%d,nobias)", l.In, l.Out)
+	}
+	return fmt.Sprintf("linear(%d,%d)", l.In, l.Out)
+}
 
 // Init draws W and b uniformly from ±1/√In, PyTorch's default for nn.Linear.
 func (l Linear[T]) Init(p []T, rng *rand.Rand) {
@@ -37,7 +49,11 @@ func (l Linear[T]) Forward(p, x, y []T, n int) {
 	w, b := p[:l.Out*l.In], p[l.Out*l.In:l.NumParams()]
 	y = y[:n*l.Out]
 	for i := 0; i < n; i++ {
-		copy(y[i*l.Out:(i+1)*l.Out], b)
+		if l.NoBias {
+			clear(y[i*l.Out : (i+1)*l.Out])
+		} else {
+			copy(y[i*l.Out:(i+1)*l.Out], b)
+		}
 	}
 	Gemm(false, true, n, l.Out, l.In, 1, x, l.In, w, l.In, 1, y, l.Out)
 }
@@ -51,7 +67,7 @@ func (l Linear[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 	if dp != nil {
 		dw, db := dp[:l.Out*l.In], dp[l.Out*l.In:l.NumParams()]
 		Gemm(true, false, l.Out, l.In, n, 1, dy, l.Out, x, l.In, 1, dw, l.In)
-		for i := 0; i < n; i++ {
+		for i := 0; i < n && !l.NoBias; i++ {
 			row := dy[i*l.Out : (i+1)*l.Out]
 			for j, v := range row {
 				db[j] += v
@@ -62,8 +78,7 @@ func (l Linear[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 
 func init() {
 	RegisterLayer(LayerType{Name: "linear", HasIn: true, Doc: "y = x·Wᵀ + b on flat features (torch.nn.Linear)",
-		Torch: "Linear", Args: []LayerArg{{"in", "in_features", nil}, {"out", "out_features", nil}},
-		Fixed:        map[string]any{"bias": true},
+		Torch: "Linear", Args: []LayerArg{{"in", "in_features", nil}, {"out", "out_features", nil}, {"bias", "bias", true}},
 		SpectralNorm: true, Rows: func(s LayerSpec, in Shape) int { return s.Out },
 		Build32: buildLinear[float32], Build64: buildLinear[float64]})
 }
@@ -75,5 +90,5 @@ func buildLinear[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
 	if err := positive("out", s.Out); err != nil {
 		return nil, Shape{}, err
 	}
-	return Linear[T]{In: in.C, Out: s.Out}, Shape{s.Out, 1, 1}, nil
+	return Linear[T]{In: in.C, Out: s.Out, NoBias: !s.HasBias()}, Shape{s.Out, 1, 1}, nil
 }

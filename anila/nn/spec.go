@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -41,6 +42,8 @@ type LayerSpec struct {
 	Padding int `json:"padding,omitempty"`
 	// Slope is LeakyReLU's negative slope.
 	Slope float64 `json:"slope,omitempty"`
+	// Bias false leaves a linear or conv2d layer's bias out (nil: with bias).
+	Bias *bool `json:"bias,omitempty"`
 	// Body and Shortcut are a residual block's two branches, y = body(x) + shortcut(x), the
 	// shortcut the identity when empty.
 	Body     []LayerSpec `json:"body,omitempty"`
@@ -49,6 +52,9 @@ type LayerSpec struct {
 	// (torch.nn.utils.parametrizations.spectral_norm; see SpectralNorm).
 	SpectralNorm bool `json:"spectral_norm,omitempty"`
 }
+
+// HasBias reports whether a linear or conv2d layer has a bias (Bias nil or true).
+func (s LayerSpec) HasBias() bool { return s.Bias == nil || *s.Bias }
 
 // LayerType is a kind of layer, registered once (in the file of the layer, with
 // RegisterLayer): how to build it from its spec for a given input shape, in float32 and in
@@ -188,6 +194,9 @@ func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, error)
 		}
 		if !lt.Nested && (len(s.Body) > 0 || len(s.Shortcut) > 0) {
 			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no body or shortcut", i, s.Type)
+		}
+		if s.Bias != nil && !slices.ContainsFunc(lt.Args, func(a LayerArg) bool { return a.Field == "bias" }) {
+			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) has no bias to leave out", i, s.Type)
 		}
 		if s.SpectralNorm {
 			if !lt.SpectralNorm {

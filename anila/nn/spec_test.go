@@ -9,13 +9,15 @@ import (
 
 // customSpecs is an image energy written as layer specs, with non-square maps, padding and
 // stride. (python/tests/test_nn.py checks that its PyTorch cross-checks cover every type.)
+var noBias = false
+
 var customSpecs = []LayerSpec{
 	{Type: "conv2d", Out: 3, Kernel: 3, Padding: 1},
 	{Type: "silu"},
-	{Type: "conv2d", Out: 4, Kernel: 2, Stride: 2},
+	{Type: "conv2d", Out: 4, Kernel: 2, Stride: 2, Bias: &noBias},
 	{Type: "leakyrelu", Slope: 0.1},
 	{Type: "flatten"},
-	{Type: "linear", Out: 5},
+	{Type: "linear", Out: 5, Bias: &noBias},
 	{Type: "tanh"},
 	{Type: "linear", Out: 3},
 	{Type: "elu"},
@@ -112,6 +114,7 @@ func TestBadSpecs(t *testing.T) {
 		{Shape{2, 1, 1}, nil, "at least one layer"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", In: 3, Out: 1}}, "says in=3 but its input has shape (2)"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "tanh", In: 2}, {Type: "linear", Out: 1}}, "takes no in"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "tanh", Bias: &noBias}, {Type: "linear", Out: 1}}, "has no bias to leave out"},
 	} {
 		_, err := BuildLayers[float32](c.in, c.specs, false)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -55,9 +55,12 @@ class Layer:
                 v = a["default"]
             else:
                 raise TypeError(f"{type(self).__name__} needs {a['torch']}")
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(a["default"], bool):
+                if not isinstance(v, bool):
+                    raise TypeError(f"{type(self).__name__}: {a['torch']} must be True or False, got {v!r}")
+            elif isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise TypeError(f"{type(self).__name__}: {a['torch']} must be a number, got {v!r}")
-            if a["field"] != "slope" and (v != int(v) or v < 0 or (v < 1 and a["field"] not in ("padding",))):
+            elif a["field"] != "slope" and (v != int(v) or v < 0 or (v < 1 and a["field"] not in ("padding",))):
                 raise ValueError(f"{type(self).__name__}: {a['torch']} must be a positive integer, got {v!r}")
             self._values[a["torch"]] = v
             setattr(self, a["torch"], v)
@@ -67,7 +70,11 @@ class Layer:
         s = {"type": self.type}
         for a in self._info["args"]:
             v = self._values[a["torch"]]
-            s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+            if isinstance(a["default"], bool):
+                if v != a["default"]:  # flags are stored only when they differ (bias=False)
+                    s[a["field"]] = v
+            else:
+                s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
         if getattr(self, "_spectral_norm", False):
             s["spectral_norm"] = True
         return s

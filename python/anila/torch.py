@@ -88,6 +88,16 @@ def _weight(mod):
     return mod.weight
 
 
+def _leaf_params(leaf) -> list:
+    """A layer's parameters in anila's order: the weight (unnormalised), then the bias if any."""
+    if not isinstance(getattr(leaf, "weight", None), _torch().Tensor) and not hasattr(leaf, "parametrizations"):
+        return []
+    out = [_weight(leaf)]
+    if getattr(leaf, "bias", None) is not None:
+        out.append(leaf.bias)
+    return out
+
+
 def _spectral(mod):
     """The spectral_norm parametrization of a layer, or None."""
     from torch.nn.utils import parametrize
@@ -246,7 +256,7 @@ def to_torch(model):
     off = soff = 0
     with torch.no_grad():
         for leaf in _leaves(module):
-            for p in ([_weight(leaf), leaf.bias] if hasattr(leaf, "bias") and leaf.bias is not None else []):
+            for p in _leaf_params(leaf):
                 n = p.numel()
                 p.copy_(flat[off:off + n].view_as(p))
                 off += n
@@ -264,20 +274,14 @@ def to_torch(model):
 
 def flat_gradients(module) -> np.ndarray:
     """The gradients (.grad) of a module's parameters in anila's order, as flat_parameters."""
-    parts = []
-    for leaf in _leaves(module):
-        if getattr(leaf, "bias", None) is not None:
-            parts += [_weight(leaf).grad.detach().cpu().numpy().ravel(), leaf.bias.grad.detach().cpu().numpy().ravel()]
+    parts = [p.grad.detach().cpu().numpy().ravel() for leaf in _leaves(module) for p in _leaf_params(leaf)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def flat_parameters(module) -> np.ndarray:
     """A module's parameters as one flat NumPy vector, in anila's order (per layer, the
     weight, unnormalised for spectral_norm, then the bias)."""
-    parts = []
-    for leaf in _leaves(module):
-        if getattr(leaf, "bias", None) is not None:
-            parts += [_weight(leaf).detach().cpu().numpy().ravel(), leaf.bias.detach().cpu().numpy().ravel()]
+    parts = [p.detach().cpu().numpy().ravel() for leaf in _leaves(module) for p in _leaf_params(leaf)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -328,11 +332,6 @@ def layers_of(module):
             raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
                             f"{', '.join(sorted(by_class))}, Sequential")
         for k, want in (info.get("fixed") or {}).items():
-            if k == "bias":
-                ok = (getattr(mod, "bias", None) is not None) == want
-                if not ok:
-                    raise TypeError(f"submodule {where} ({cls} without bias) is not supported")
-                continue
             got = value(where, cls, k, getattr(mod, k))
             if got != want:
                 raise TypeError(f"submodule {where} ({cls}): {k}={got!r} is not supported; anila needs {k}={want!r}")
@@ -348,6 +347,11 @@ def layers_of(module):
                                 "supports torch.nn.utils.parametrizations.spectral_norm(module) with its defaults")
             spec["spectral_norm"] = True
         for a in info["args"]:
+            if isinstance(a["default"], bool):  # a flag: bias=False leaves module.bias None
+                v = getattr(mod, a["torch"]) is not None if a["torch"] == "bias" else bool(getattr(mod, a["torch"]))
+                if v != a["default"]:
+                    spec[a["field"]] = v
+                continue
             v = value(where, cls, a["torch"], getattr(mod, a["torch"]))
             if v is None:
                 continue

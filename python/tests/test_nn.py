@@ -13,7 +13,7 @@ IMAGE = (2, 9, 8)
 
 
 def mlp():
-    return nn.Sequential(nn.Linear(3, 16), nn.SiLU(), nn.Sequential(nn.Linear(16, 8), nn.Tanh()), nn.Linear(8, 4),
+    return nn.Sequential(nn.Linear(3, 16), nn.SiLU(), nn.Sequential(nn.Linear(16, 8, bias=False), nn.Tanh()), nn.Linear(8, 4),
                          nn.ELU(), nn.Linear(4, 4), nn.Softplus(), nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 1))
 
 
@@ -22,7 +22,7 @@ def convnet():
                          nn.Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.SiLU(), nn.Conv2d(4, 4, 3, padding=1))),
                          nn.Residual(nn.Sequential(nn.Conv2d(4, 6, 3, stride=2, padding=1), nn.SiLU(),
                                                    nn.Conv2d(6, 6, 3, padding=1)), shortcut=nn.Conv2d(4, 6, 1, stride=2)),
-                         nn.Conv2d(6, 6, 3, stride=1), nn.SiLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 1 * 1, 5),
+                         nn.Conv2d(6, 6, 3, stride=1, bias=False), nn.SiLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(6 * 1 * 1, 5),
                          nn.Tanh(), nn.Linear(5, 1))
 
 
@@ -87,7 +87,6 @@ def test_train_on_a_torch_module_starts_from_its_weights():
      r"submodule 0\.1 \(Dropout\)"),
     (lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, dilation=2), torch.nn.Flatten(), torch.nn.Linear(2, 1)),
      "dilation"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.Linear(3, 1)), "without bias"),
 ])
 def test_unsupported_torch_modules(module, match):
     with pytest.raises(TypeError, match=match):
@@ -104,8 +103,9 @@ def test_bad_layer_lists():
         anila.new_model((1, 4, 4), energy=nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(8, 1)))
     with pytest.raises(TypeError, match="must be an anila.nn layer"):
         nn.Sequential(nn.Linear(2, 1), "relu")
-    with pytest.raises(ValueError, match="supports bias=True only"):
-        nn.Linear(2, 1, bias=False)
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        nn.Linear(2, 1, bias=0)
+    assert nn.Linear(2, 1, bias=False).spec() == {"type": "linear", "in": 2, "out": 1, "bias": False}
     with pytest.raises(TypeError, match="needs out_features"):
         nn.Linear(2)
     with pytest.raises(ValueError, match="square kernels"):
