@@ -51,18 +51,14 @@ func lookupEvaluator(h int64) (evaluator, error) { return lookupAs[evaluator](h,
 // withModel runs fn on model h while holding its lock, after checking that d is the
 // model's dimension (d < 0: no check).
 func withModel(h, d C.longlong, fn func(m model) error) error {
-	m, err := lookupModel(int64(h))
-	if err != nil {
-		return err
-	}
-	if d >= 0 {
-		if err := checkDim(d, m.dim()); err != nil {
-			return err
+	return withLockedModel(int64(h), func(m model) error {
+		if d >= 0 {
+			if err := checkDim(d, m.dim()); err != nil {
+				return err
+			}
 		}
-	}
-	m.lock().Lock()
-	defer m.lock().Unlock()
-	return fn(m)
+		return fn(m)
+	})
 }
 
 func checkDim(got C.longlong, want int) error {

@@ -275,13 +275,7 @@ func SetNote(h int64, note string) (err error) {
 // Save writes model h to path atomically, with a format version and a checksum.
 func Save(h int64, path string) (err error) {
 	defer guard(&err)
-	m, err := lookupModel(h)
-	if err != nil {
-		return err
-	}
-	m.lock().Lock()
-	defer m.lock().Unlock()
-	return m.save(path)
+	return withLockedModel(h, func(m model) error { return m.save(path) })
 }
 
 // Load reads a model saved by Save and returns its handle.
@@ -316,26 +310,31 @@ func Load(path string) (h int64, err error) {
 // v, in layer order); empty when the model has none.
 func SpectralState(h int64) (v []float64, err error) {
 	defer guard(&err)
-	m, err := lookupModel(h)
-	if err != nil {
-		return nil, err
-	}
-	m.lock().Lock()
-	defer m.lock().Unlock()
-	return m.spectral(nil, false)
+	err = withLockedModel(h, func(m model) (e error) {
+		v, e = m.spectral(nil, false)
+		return e
+	})
+	return v, err
 }
 
 // SetSpectralState sets the vectors SpectralState gives.
 func SetSpectralState(h int64, v []float64) (err error) {
 	defer guard(&err)
+	return withLockedModel(h, func(m model) error {
+		_, e := m.spectral(v, true)
+		return e
+	})
+}
+
+// withLockedModel runs fn on model h while holding its lock.
+func withLockedModel(h int64, fn func(m model) error) error {
 	m, err := lookupModel(h)
 	if err != nil {
 		return err
 	}
 	m.lock().Lock()
 	defer m.lock().Unlock()
-	_, err = m.spectral(v, true)
-	return err
+	return fn(m)
 }
 
 func (m *modelT[T]) spectral(v []float64, set bool) ([]float64, error) {

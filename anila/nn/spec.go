@@ -17,6 +17,7 @@ func (s Shape) Size() int { return s.C * s.H * s.W }
 // Flat reports whether the shape is a vector of features (H = W = 1).
 func (s Shape) Flat() bool { return s.H == 1 && s.W == 1 }
 
+// String is the shape as PyTorch prints one example's: (C) or (C, H, W).
 func (s Shape) String() string {
 	if s.Flat() {
 		return fmt.Sprintf("(%d)", s.C)

@@ -75,6 +75,7 @@ type spectral[T Float] struct {
 	sn    *SpectralNorm
 }
 
+// InSize, OutSize, NumParams and Spec are the wrapped layer's.
 func (l spectral[T]) InSize() int    { return l.inner.InSize() }
 func (l spectral[T]) OutSize() int   { return l.inner.OutSize() }
 func (l spectral[T]) NumParams() int { return l.inner.NumParams() }
@@ -125,6 +126,7 @@ func (l spectral[T]) normalised(p, pp []T) float64 {
 	return sg
 }
 
+// ForwardScratch runs the wrapped layer with its weight W/σ.
 func (l spectral[T]) ForwardScratch(p, x, y []T, n int, scratch []T) {
 	np := l.NumParams()
 	pp := scratch[:np]
@@ -172,10 +174,12 @@ func (l spectral[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T
 	}
 }
 
+// Forward allocates its scratch; nets call ForwardScratch with a Workspace's.
 func (l spectral[T]) Forward(p, x, y []T, n int) {
 	l.ForwardScratch(p, x, y, n, make([]T, l.ScratchSize()))
 }
 
+// Backward allocates its scratch; nets call BackwardScratch with a Workspace's.
 func (l spectral[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 	l.BackwardScratch(p, x, y, dy, dx, dp, n, make([]T, l.ScratchSize()))
 }

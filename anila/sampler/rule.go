@@ -68,6 +68,7 @@ func ruleChoices() string {
 // sgldRule is SGLD's rule: γ = η for every unit.
 type sgldRule struct{}
 
+// Name, Gamma, Constant and Validate implement StepRule for SGLD.
 func (sgldRule) Name() string                               { return "sgld" }
 func (sgldRule) Gamma(c *Config, a float64) (float64, bool) { return c.StepSize, false }
 func (sgldRule) Constant() bool                             { return true }
@@ -76,6 +77,7 @@ func (sgldRule) Validate(c Config) error                    { return nil }
 // anilaRule is AniLA's rule: γ = η·b / max(b, a).
 type anilaRule struct{}
 
+// Name, Gamma, Constant and Validate implement StepRule for AniLA.
 func (anilaRule) Name() string { return "anila" }
 func (anilaRule) Gamma(c *Config, a float64) (float64, bool) {
 	if a > c.Threshold {
