@@ -46,6 +46,8 @@ type model interface {
 	trainStep(batch, z0, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int, zOut unsafe.Pointer) error
 	// spectral gets (set false) or sets the spectral normalisations' u and v vectors.
 	spectral(v []float64, set bool) ([]float64, error)
+	// setGradHook installs a C gradient hook (0 removes it); see SetGradHook.
+	setGradHook(fn uintptr)
 }
 
 type modelT[T nn.Float] struct {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+
 import hashlib
 import json
 import os
@@ -19,6 +21,9 @@ from .errors import DivergenceError
 
 #: Seconds of work per call into Go, so that Ctrl-C and progress bars stay responsive.
 CHUNK_SECONDS = 0.2
+
+
+_GRAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_void_p, ctypes.c_longlong)
 
 
 class Model:
@@ -265,11 +270,45 @@ class Model:
         if every and it % every:
             self.save(info["checkpoint"])
 
+    def set_grad_hook(self, fn) -> None:
+        """Call fn(iteration, grad) in every training iteration, right after the parameter
+        gradient is computed and before clipping and the optimizer step: grad is a NumPy view
+        (the model's dtype, `parameters()` order) of the gradient of the loss that the
+        optimizer descends, and changing it in place changes the update. This is where
+        data-parallel training averages gradients across processes. fn runs on anila's
+        training thread with the GIL held; an exception in it stops training, undoes that
+        iteration and is re-raised by `fit_more`/`train`. None removes the hook."""
+        h = self._handle()
+        if fn is None:
+            gocall(capi.SetGradHook, h, 0)
+            self._grad_hook = None
+            return
+        if not callable(fn):
+            raise TypeError(f"fn must be callable or None, got {type(fn).__name__}")
+        ctype = ctypes.c_double if self.dtype == np.float64 else ctypes.c_float
+        state = {"exc": None}
+
+        def call(iteration, p, n):
+            try:
+                fn(int(iteration), np.ctypeslib.as_array((ctype * n).from_address(p)) if n else np.zeros(0, self.dtype))
+                return 0
+            except BaseException as exc:  # KeyboardInterrupt too: Go stops, then it is re-raised
+                state["exc"] = exc
+                return 1
+
+        cb = _GRAD_FN(call)
+        gocall(capi.SetGradHook, h, ctypes.cast(cb, ctypes.c_void_p).value)
+        self._grad_hook = (cb, state)  # kept alive while installed
+
     def _train(self, h: int, n: int) -> int:
         """n iterations in Go; a divergence becomes DivergenceError."""
         try:
             return gocall(capi.Train, h, n)
         except ValueError as exc:
+            hook = getattr(self, "_grad_hook", None)
+            if hook is not None and hook[1]["exc"] is not None:
+                err, hook[1]["exc"] = hook[1]["exc"], None
+                raise err from None
             msg = str(exc)
             if msg.startswith("training diverged"):
                 it = None
