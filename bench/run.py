@@ -127,6 +127,96 @@ def torch_iters(mod, X, k, p, cfg):
     return (time.perf_counter() - t) / k
 
 
+class TorchEBMCase:
+    """The same energy net in TorchEBM (PyPI torchebm, the PyTorch EBM library): its
+    LangevinDynamics sampler and persistent ContrastiveDivergence, with the chains, K, batch
+    and buffer of the anila rows it sits beside. TorchEBM's energy is −f."""
+
+    def __init__(self, mod, dtype, step_size, noise_scale, steps, buffer_size, lr):
+        import torch
+        from torchebm.core import BaseModel
+        from torchebm.losses import ContrastiveDivergence
+        from torchebm.samplers import LangevinDynamics
+
+        class NegF(BaseModel):
+            """−f of an anila twin, as TorchEBM wants an energy."""
+
+            def __init__(self, net, dtype):
+                super().__init__(dtype=dtype)
+                self.net = net
+
+            def forward(self, x):  # noqa: D102
+                return -self.net(x)
+
+        tdtype = torch.float64 if dtype == "float64" else torch.float32
+        self.energy = NegF(mod, tdtype)
+        self.sampler = LangevinDynamics(self.energy, step_size=step_size, noise_scale=noise_scale, dtype=tdtype)
+        self.cd = ContrastiveDivergence(model=self.energy, sampler=self.sampler, k_steps=steps, persistent=True,
+                                        buffer_size=buffer_size, init_steps=0, new_sample_ratio=0.05)
+        self.opt = torch.optim.Adam(self.energy.parameters(), lr=lr)
+        self.dtype = tdtype
+
+    def steps(self, z0, k):
+        import torch
+
+        z = torch.from_numpy(z0.copy()).to(self.dtype)
+        t = time.perf_counter()
+        self.sampler.sample(x=z, n_steps=k)
+        return (time.perf_counter() - t) / k
+
+    def iters(self, X, k, batch):
+        import torch
+
+        Xt = torch.from_numpy(X).to(self.dtype)
+        t = time.perf_counter()
+        for _ in range(k):
+            loss, _ = self.cd(Xt[torch.randint(0, Xt.shape[0], (batch,))])
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+        return (time.perf_counter() - t) / k
+
+
+def peer_rows(args, threads):
+    """anila against TorchEBM on the configuration people would run in it: persistent CD with
+    a 10,000-point buffer, the MLP (K = 20, batch 128, 256 chains per step row) and the
+    ConvNet (K = 60, batch 64), float32."""
+    try:
+        import torchebm
+    except ImportError:
+        print("torchebm is not installed: no TorchEBM rows (make bench installs it)", flush=True)
+        return []
+    rows = []
+    k_step, k_iter = (5, 2) if args.quick else (50, 5)
+    X = anila.datasets.rings(10_000, seed=0)
+    for sampler in ("sgld",):
+        m = anila.new_model(2, hidden=(128, 128), sampler=sampler, steps=20, batch_size=128, buffer_size=10_000,
+                            step_size=0.01, init="buffer", clamp=None, seed=0)
+        peer = TorchEBMCase(m.to_torch(), "float32", 0.01, 1.0, 20, 10_000, m.params["lr"])
+        z0 = np.random.default_rng(0).uniform(-3, 3, size=(256, 2)).astype(np.float32)
+        a, t = measure(args.reps, lambda: anila_steps(m, z0, k_step), lambda: peer.steps(z0, k_step))
+        rows.append(dict(model="mlp 2-128-128-1", what="langevin step (256 chains)", batch=256, threads=threads,
+                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+        a, t = measure(args.reps, lambda: anila_iters(m, X, k_iter), lambda: peer.iters(X, k_iter, 128))
+        rows.append(dict(model="mlp 2-128-128-1", what="PCD train iteration (K=20)", batch=128, threads=threads,
+                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+        m.close()
+        if args.only == "mlp":
+            continue
+        Xi, mc, mod = conv_case(sampler)
+        peer = TorchEBMCase(mod, "float32", 1.0, 0.01, 60, 10_000, mc.params["lr"])
+        z0 = np.random.default_rng(0).uniform(-1, 1, size=(64, Xi.shape[1])).astype(np.float32)
+        k = 2 if args.quick else 10
+        a, t = measure(args.reps, lambda: anila_steps(mc, z0, k), lambda: peer.steps(z0, k))
+        rows.append(dict(model="convnet nf=32 1x28x28", what="langevin step (64 chains)", batch=64, threads=threads,
+                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+        a, t = measure(args.reps, lambda: anila_iters(mc, Xi, 1), lambda: peer.iters(Xi, 1, 64))
+        rows.append(dict(model="convnet nf=32 1x28x28", what="PCD train iteration (K=60)", batch=64, threads=threads,
+                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+        mc.close()
+    return rows
+
+
 def measure(reps, fa, ft):
     fa(), ft()  # warm-up, not recorded: first calls pay for lazy set-up (oneDNN primitives, buffers)
     a, t = [], []
@@ -157,6 +247,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer steps and iterations (smoke test)")
     ap.add_argument("--only", choices=("mlp", "conv"), help="run one model's configurations only")
+    ap.add_argument("--no-peers", dest="peers", action="store_false", help="skip the TorchEBM rows")
     args = ap.parse_args()
     import torch
 
@@ -192,10 +283,12 @@ def main():
                 rows.append(dict(model="mlp 2-128-128-1", what="train iteration (K=100)", batch=256, threads=threads,
                                  dtype=dtype, sampler=sampler, anila=summary(a), torch=summary(t)))
                 m.close()
+        if args.peers:
+            rows += peer_rows(args, threads)
     for r in rows:
         r["speedup"] = r["torch"]["median"] / r["anila"]["median"]
         r.setdefault("anila_kernels", kernels["anila"])
-        r.setdefault("torch_kernels", kernels["torch"])
+        r.setdefault("torch_kernels", (r["peer"] + " on " if r.get("peer") else "") + kernels["torch"])
     old_path = os.path.join(HERE, "results.json")
     if args.only and os.path.exists(old_path):  # keep the other model's rows from the last run
         with open(old_path) as f:
@@ -204,9 +297,10 @@ def main():
     # AniLA's overhead over SGLD, per configuration
     overhead = []
     for r in rows:
-        if r["sampler"] != "anila":
+        if r["sampler"] != "anila" or r.get("peer"):
             continue
-        base = next(q for q in rows if q["sampler"] == "sgld" and all(q[k] == r[k] for k in ("what", "threads", "dtype", "model")))
+        base = next(q for q in rows if q["sampler"] == "sgld" and not q.get("peer")
+                    and all(q[k] == r[k] for k in ("what", "threads", "dtype", "model")))
         overhead.append(dict(what=r["what"], threads=r["threads"], dtype=r["dtype"],
                              anila=r["anila"]["median"] / base["anila"]["median"] - 1,
                              torch=r["torch"]["median"] / base["torch"]["median"] - 1))
@@ -220,7 +314,7 @@ def main():
     lines = [f"anila {env['anila']} vs PyTorch {env['torch']} on {env['processor']}, {env['cpus']} CPUs, "
              f"median of {args.reps} alternating runs (min–max in brackets); "
              f"OPENBLAS_CORETYPE {'unset' if env['OPENBLAS_CORETYPE'] is None else '= ' + env['OPENBLAS_CORETYPE']}", "",
-             "| model | work | threads | dtype | sampler | anila ms | torch ms | torch/anila | anila kernels | torch kernels |",
+             "| model | work | threads | dtype | sampler | anila ms | reference ms | reference/anila | anila kernels | reference (plain PyTorch, or the peer library named) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         a, t = r["anila"], r["torch"]
