@@ -76,8 +76,16 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // code and reports whether it handled it.
 var activationKernels32 func(kind ActivationKind, slope float32, x, y, dy, dx []float32, backward bool) bool
 
+// activationKernels64, when set (build tag cblas), runs a float64 activation pass in native
+// code and reports whether it handled it.
+var activationKernels64 func(kind ActivationKind, slope float64, x, y, dy, dx []float64, backward bool) bool
+
 func (a Activation[T]) native(x, y, dy, dx []T, backward bool) bool {
-	if activationKernels32 == nil || Is64[T]() {
+	if Is64[T]() {
+		return activationKernels64 != nil &&
+			activationKernels64(a.Kind, a.Slope, f64s(x), f64s(y), f64s(dy), f64s(dx), backward)
+	}
+	if activationKernels32 == nil {
 		return false
 	}
 	return activationKernels32(a.Kind, float32(a.Slope), f32s(x), f32s(y), f32s(dy), f32s(dx), backward)

@@ -1,6 +1,7 @@
 //go:build cblas
 
-// Native kernels for the cblas build, called by kernels_c.go: float32 activations, im2col
+// Native kernels for the cblas build, called by kernels_c.go: float32 activations, float64
+// LeakyReLU, im2col
 // and col2im. kernels_body.h holds their bodies; it is compiled twice, for AVX2 and for
 // baseline x86-64, and each public function calls the copy that the processor can run
 // (cpuid, checked once at load). This is done by hand rather than with target_clones, whose
@@ -83,6 +84,8 @@ ANILA_DISPATCH(anila_silu_back_f32, (const float *x, const float *y, const float
 ANILA_DISPATCH(anila_tanh_f32, (const float *x, float *y, long n), (x, y, n))
 ANILA_DISPATCH(anila_leaky_f32, (const float *x, float *y, long n, float slope), (x, y, n, slope))
 ANILA_DISPATCH(anila_leaky_back_f32, (const float *x, const float *dy, float *dx, long n, float slope), (x, dy, dx, n, slope))
+ANILA_DISPATCH(anila_leaky_f64, (const double *x, double *y, long n, double slope), (x, y, n, slope))
+ANILA_DISPATCH(anila_leaky_back_f64, (const double *x, const double *dy, double *dx, long n, double slope), (x, dy, dx, n, slope))
 #define ANILA_PATCH_ARGS (S, D, ld, inC, H, W, K, s, pad, oh, ow)
 ANILA_DISPATCH(anila_im2col_f32, (const float *S, float *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
 ANILA_DISPATCH(anila_im2col_f64, (const double *S, double *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)

@@ -57,6 +57,16 @@ static void ANILA_NAME(anila_leaky_back_f32)(const float *x, const float *dy, fl
 	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
 }
 
+ANILA_ATTR
+static void ANILA_NAME(anila_leaky_f64)(const double *x, double *y, long n, double slope) {
+	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
+}
+
+ANILA_ATTR
+static void ANILA_NAME(anila_leaky_back_f64)(const double *x, const double *dy, double *dx, long n, double slope) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+}
+
 // im2col and col2im of Conv2d (conv.go has the Go versions and the layout): the patch
 // matrix of one image, rows ld apart, for float32 and float64. Stride 2 gets its own loop so
 // that gcc vectorises the strided gather and scatter.

@@ -11,6 +11,8 @@ void anila_silu_back_f32(const float *x, const float *y, const float *dy, float 
 void anila_tanh_f32(const float *x, float *y, long n);
 void anila_leaky_f32(const float *x, float *y, long n, float slope);
 void anila_leaky_back_f32(const float *x, const float *dy, float *dx, long n, float slope);
+void anila_leaky_f64(const double *x, double *y, long n, double slope);
+void anila_leaky_back_f64(const double *x, const double *dy, double *dx, long n, double slope);
 void anila_im2col_f32(const float *x, float *cols, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
 void anila_im2col_f64(const double *x, double *cols, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
 void anila_col2im_f32(const float *cols, float *dx, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
@@ -21,6 +23,28 @@ import "C"
 import "unsafe"
 
 func fp(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
+
+func dp64(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
+
+// With the cblas build tag, float64 LeakyReLU runs in C too (a select: the same bits as the
+// Go loop); the other float64 activations stay in Go.
+func init() {
+	activationKernels64 = func(kind ActivationKind, slope float64, x, y, dy, dx []float64, backward bool) bool {
+		n := C.long(len(x))
+		if kind != LeakyReLU {
+			return false
+		}
+		if n == 0 {
+			return true
+		}
+		if backward {
+			C.anila_leaky_back_f64(dp64(x), dp64(dy), dp64(dx), n, C.double(slope))
+		} else {
+			C.anila_leaky_f64(dp64(x), dp64(y), n, C.double(slope))
+		}
+		return true
+	}
+}
 
 // kernelISA names the instruction set the native kernels run ("avx2" or "baseline").
 func kernelISA() string { return C.GoString(C.anila_kernels_isa()) }

@@ -10,9 +10,9 @@ import (
 
 // withGoKernels runs f with the native kernels switched off, so that the Go loops run.
 func withGoKernels(f func()) {
-	act, patch := activationKernels32, patchKernel
-	activationKernels32, patchKernel = nil, nil
-	defer func() { activationKernels32, patchKernel = act, patch }()
+	act, act64, patch := activationKernels32, activationKernels64, patchKernel
+	activationKernels32, activationKernels64, patchKernel = nil, nil, nil
+	defer func() { activationKernels32, activationKernels64, patchKernel = act, act64, patch }()
 	f()
 }
 
@@ -47,6 +47,24 @@ func TestNativeKernelsMatchGo(t *testing.T) {
 				if !closeF32(y[i], wy[i], 0) || !closeF32(dx[i], wdx[i], dy[i]) {
 					t.Fatalf("%s (%s): x = %v: native (%v, %v), Go (%v, %v)", kind, kernelISA(), x[i], y[i], dx[i], wy[i], wdx[i])
 				}
+			}
+		}
+		// float64 LeakyReLU: exactly the Go loop's bits
+		x64, dy64 := make([]float64, n), make([]float64, n)
+		for i := range x64 {
+			x64[i], dy64[i] = float64(x[i])*1.3, float64(dy[i])
+		}
+		a64 := Activation[float64]{Kind: LeakyReLU, Size: n, Slope: 0.05}
+		y64, dx64, wy64, wdx64 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		a64.Forward(nil, x64, y64, 1)
+		a64.Backward(nil, x64, y64, dy64, dx64, nil, 1)
+		withGoKernels(func() {
+			a64.Forward(nil, x64, wy64, 1)
+			a64.Backward(nil, x64, wy64, dy64, wdx64, nil, 1)
+		})
+		for i := range x64 {
+			if y64[i] != wy64[i] || dx64[i] != wdx64[i] {
+				t.Fatalf("leakyrelu float64 (%s): x = %v: native (%v, %v), Go (%v, %v)", kernelISA(), x64[i], y64[i], dx64[i], wy64[i], wdx64[i])
 			}
 		}
 		for _, geo := range [][4]int{{3, 3, 1, 1}, {4, 3, 2, 1}, {5, 4, 3, 0}} { // K, ..., stride, pad
