@@ -15,10 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"unsafe"
-
-	"github.com/anila-ebm/anila/anila/sampler"
 )
 
 // errCallback reports that the caller's energy function failed; Python re-raises the
@@ -71,43 +68,6 @@ func (e *callbackEnergy) err() error {
 
 func (e *callbackEnergy) reset() { e.failed = false }
 
-// callbackEvaluator is the handle of a callback energy.
-type callbackEvaluator struct {
-	mu sync.Mutex
-	e  *callbackEnergy
-}
-
-func (c *callbackEvaluator) close()            {}
-func (c *callbackEvaluator) dim() int          { return c.e.d }
-func (c *callbackEvaluator) dtype() string     { return "float64" }
-func (c *callbackEvaluator) lock() *sync.Mutex { return &c.mu }
-
-func (c *callbackEvaluator) energyGrad(x, f, g unsafe.Pointer, n int) error {
-	d := c.e.d
-	gs := slice[float64](g, n*d)
-	if gs == nil && n > 0 {
-		gs = make([]float64, n*d)
-	}
-	c.e.reset()
-	c.e.EnergyGrad(slice[float64](x, n*d), n, slice[float64](f, n), gs)
-	return c.e.err()
-}
-
-func (c *callbackEvaluator) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
-	ch, err := newChainsT[float64](&c.mu, c.e, cfg, n, seed, func(how string) ([]float64, int, error) {
-		return nil, 0, fmt.Errorf("init=%q needs a trained model, not an energy function", how)
-	})
-	if err != nil {
-		return nil, err
-	}
-	ch.failed = func() error {
-		err := c.e.err()
-		c.e.reset()
-		return err
-	}
-	return ch, nil
-}
-
 // NewCallbackEnergy makes the energy of a function the caller computes, in dim dimensions:
 // fn is the address of a C function int fn(long long n, long long d, const double *x,
 // double *f, double *g) that writes f(x_i) into f and ∇f(x_i) into g (n×d, row-major; g may
@@ -121,5 +81,5 @@ func NewCallbackEnergy(fn int64, dim int) (h int64, err error) {
 	if dim < 1 || dim > 1<<24 {
 		return 0, fmt.Errorf("dim must be in [1, %d], got %d", 1<<24, dim)
 	}
-	return register(&callbackEvaluator{e: &callbackEnergy{fn: C.uintptr_t(fn), d: dim}}), nil
+	return register(&analytic{e: &callbackEnergy{fn: C.uintptr_t(fn), d: dim}}), nil
 }

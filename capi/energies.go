@@ -9,10 +9,18 @@ import (
 	"github.com/anila-ebm/anila/anila/sampler"
 )
 
-// analytic is an analytic energy (float64 only).
+// analytic is a float64 energy held by a handle: an analytic one, or a caller's function
+// (callbackEnergy), whose failures it reports through the failer interface.
 type analytic struct {
 	mu sync.Mutex
 	e  sampler.Energy[float64]
+}
+
+// failer is an energy that can fail (a caller's function that raised): err reports a
+// failure since the last reset.
+type failer interface {
+	err() error
+	reset()
 }
 
 func (a *analytic) close()            {}
@@ -26,14 +34,32 @@ func (a *analytic) energyGrad(x, f, g unsafe.Pointer, n int) error {
 	if gs == nil && n > 0 {
 		gs = make([]float64, n*d)
 	}
+	fl, canFail := a.e.(failer)
+	if canFail {
+		fl.reset()
+	}
 	a.e.EnergyGrad(slice[float64](x, n*d), n, slice[float64](f, n), gs)
+	if canFail {
+		return fl.err()
+	}
 	return nil
 }
 
 func (a *analytic) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
-	return newChainsT[float64](&a.mu, a.e, cfg, n, seed, func(how string) ([]float64, int, error) {
-		return nil, 0, fmt.Errorf("init=%q needs a trained model, not an analytic energy", how)
+	ch, err := newChainsT[float64](&a.mu, a.e, cfg, n, seed, func(how string) ([]float64, int, error) {
+		return nil, 0, fmt.Errorf("init=%q needs a trained model, not an analytic energy or an energy function", how)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if fl, ok := a.e.(failer); ok {
+		ch.failed = func() error {
+			err := fl.err()
+			fl.reset()
+			return err
+		}
+	}
+	return ch, nil
 }
 
 // NewGaussianEnergy makes the energy of N(mean, cov), cov d×d row-major.
