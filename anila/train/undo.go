@@ -56,8 +56,8 @@ func (t *Trainer[T]) writeBufferRow(j int, x []T) {
 
 // rewind restores the trainer to the start of the running iteration, or (back2) of the one
 // before it when that one was recorded: parameters, optimizer, random stream, buffer rows,
-// iteration count and history. It reports whether it went back two iterations.
-func (t *Trainer[T]) rewind(back2 bool) bool {
+// iteration count and history.
+func (t *Trainer[T]) rewind(back2 bool) {
 	u := &t.undo
 	undoRows := func(s *iterStart[T]) {
 		d := t.Dim()
@@ -85,7 +85,5 @@ func (t *Trainer[T]) rewind(back2 bool) bool {
 			*col = (*col)[:len(*col)-1]
 		}
 	}
-	went := target == u.prev
 	u.cur.valid, u.prev.valid = false, false
-	return went
 }
