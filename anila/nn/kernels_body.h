@@ -47,25 +47,20 @@ static void ANILA_NAME(anila_tanh_f32)(const float *x, float *y, long n) {
 	for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (ANILA_NAME(anila_expf)(2.0f * x[i]) + 1.0f);
 }
 
-ANILA_ATTR
-static void ANILA_NAME(anila_leaky_f32)(const float *x, float *y, long n, float slope) {
-	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
-}
+// LeakyReLU forward and backward, for float (f32) and double (f64): a select, so the same
+// bits as the Go loops.
+#ifndef ANILA_LEAKY
+#define ANILA_LEAKY(T, FWD, BACK)                                                         \
+	ANILA_ATTR static void FWD(const T *x, T *y, long n, T slope) {                       \
+		for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];              \
+	}                                                                                   \
+	ANILA_ATTR static void BACK(const T *x, const T *dy, T *dx, long n, T slope) {       \
+		for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];           \
+	}
+#endif
 
-ANILA_ATTR
-static void ANILA_NAME(anila_leaky_back_f32)(const float *x, const float *dy, float *dx, long n, float slope) {
-	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
-}
-
-ANILA_ATTR
-static void ANILA_NAME(anila_leaky_f64)(const double *x, double *y, long n, double slope) {
-	for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
-}
-
-ANILA_ATTR
-static void ANILA_NAME(anila_leaky_back_f64)(const double *x, const double *dy, double *dx, long n, double slope) {
-	for (long i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
-}
+ANILA_LEAKY(float, ANILA_NAME(anila_leaky_f32), ANILA_NAME(anila_leaky_back_f32))
+ANILA_LEAKY(double, ANILA_NAME(anila_leaky_f64), ANILA_NAME(anila_leaky_back_f64))
 
 // im2col and col2im of Conv2d (conv.go has the Go versions and the layout): the patch
 // matrix of one image, rows ld apart, for float32 and float64. Stride 2 gets its own loop so
