@@ -139,41 +139,35 @@ func convSpecs(a Arch) ([]LayerSpec, error) {
 	return append(specs, LayerSpec{Type: "flatten"}, LayerSpec{Type: "linear", Out: 1}), nil
 }
 
-// NumParams is the length of the parameter vector of the net the Arch describes, computed
-// without allocating it (0 when the Arch is invalid).
-func (a Arch) NumParams() int64 {
-	net, err := Build[float32](a)
-	if err != nil {
-		return 0
-	}
-	return int64(net.NumParams())
+// Footprint is what a net of an Arch needs, for memory estimates: Params, the length of its
+// parameter vector; Acts, the values one example's forward pass keeps (all layer outputs and
+// what layers keep besides); Scratch, the scratch a Workspace needs; Chunk, the examples per
+// task of a NetEnergy (ChunkFor).
+type Footprint struct {
+	Params, Acts, Scratch int64
+	Chunk                 int
 }
 
-// Chunk is the examples per task of a NetEnergy of this architecture (ChunkFor; DefaultChunk
-// when the Arch is invalid).
-func (a Arch) Chunk() int {
+// Footprint builds the net once to measure it, without allocating its parameters; an
+// invalid Arch gives zeros and DefaultChunk.
+func (a Arch) Footprint() Footprint {
 	net, err := Build[float32](a)
 	if err != nil {
-		return DefaultChunk
+		return Footprint{Chunk: DefaultChunk}
 	}
-	return ChunkFor(net)
-}
-
-// ActivationSize is the number of values one example's forward pass keeps (all layer
-// outputs), and ScratchSize the scratch a Workspace needs (0 when the Arch is invalid).
-func (a Arch) ActivationSize() (acts, scratch int64) {
-	net, err := Build[float32](a)
-	if err != nil {
-		return 0, 0
-	}
+	fp := Footprint{Params: int64(net.NumParams()), Chunk: ChunkFor(net)}
 	for _, l := range net.Layers {
-		acts += int64(l.OutSize())
+		fp.Acts += int64(l.OutSize())
 		if av, ok := l.(interface{ ActivationValues() int }); ok {
-			acts += int64(av.ActivationValues())
+			fp.Acts += int64(av.ActivationValues())
 		}
 		if sl, ok := l.(ScratchLayer[float32]); ok {
-			scratch = max(scratch, int64(sl.ScratchSize()))
+			fp.Scratch = max(fp.Scratch, int64(sl.ScratchSize()))
 		}
 	}
-	return acts, scratch
+	return fp
 }
+
+// NumParams is the length of the parameter vector of the net the Arch describes, computed
+// without allocating it (0 when the Arch is invalid).
+func (a Arch) NumParams() int64 { return a.Footprint().Params }

@@ -68,17 +68,17 @@ type Trainer[T nn.Float] struct {
 var MaxBytes int64 = 8 << 30
 
 // EstimateBytes is roughly the memory a trainer of cfg and arch allocates, in element
-// size elem (4 or 8): parameters with their gradient, backup and Adam moments, the replay
-// buffer, the chains and the activations of a batch.
+// size elem (4 or 8): parameters with their gradient and Adam moments, the two undo records
+// (parameters and moments again), a parameter gradient per chunk, the replay buffer, the
+// chains and the activations of a batch.
 func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
-	p := arch.NumParams()
+	fp := arch.Footprint()
 	d := int64(arch.In)
 	m := int64(max(cfg.BatchSize, 1))
-	acts, scratch := arch.ActivationSize()
-	chunk := int64(arch.Chunk())
+	chunk := int64(fp.Chunk)
 	chunks := (2*m + chunk - 1) / chunk
-	return p*(3*elem+16+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
-		2*m*acts*elem + chunks*scratch*elem
+	return fp.Params*(4*elem+48+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
+		2*m*fp.Acts*elem + chunks*fp.Scratch*elem
 }
 
 // CentralBox is the default box of the noise chains start from: [min_j (m_j − s_j),
