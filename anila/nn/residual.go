@@ -168,7 +168,7 @@ func init() {
 }
 
 func buildResidual[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
-	body, out, err := buildChain[T](in, s.Body)
+	body, out, _, err := buildChain[T](in, s.Body)
 	if err != nil {
 		return nil, Shape{}, fmt.Errorf("body: %w", err)
 	}
@@ -183,7 +183,7 @@ func buildResidual[T Float](s LayerSpec, in Shape) (Layer[T], Shape, error) {
 		}
 		return r, out, nil
 	}
-	short, sout, err := buildChain[T](in, s.Shortcut)
+	short, sout, _, err := buildChain[T](in, s.Shortcut)
 	if err != nil {
 		return nil, Shape{}, fmt.Errorf("shortcut: %w", err)
 	}

@@ -137,7 +137,7 @@ func layerTypeNames() string {
 // BuildLayers builds the net of the specs, in order, for inputs of shape in. The last layer
 // must give one value per example (an energy); with classifier true, any number.
 func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T], error) {
-	layers, out, err := buildChain[T](in, specs)
+	layers, out, _, err := buildChain[T](in, specs)
 	if err != nil {
 		return nil, err
 	}
@@ -151,20 +151,21 @@ func BuildLayers[T Float](in Shape, specs []LayerSpec, classifier bool) (*Net[T]
 }
 
 // buildChain builds the layers of specs for inputs of shape in and returns them with the
-// output shape.
-func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, error) {
+// output shape and each layer's input shape.
+func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, []Shape, error) {
 	if in.C < 1 || in.H < 1 || in.W < 1 {
-		return nil, Shape{}, fmt.Errorf("nn: input shape %v must be positive", in)
+		return nil, Shape{}, nil, fmt.Errorf("nn: input shape %v must be positive", in)
 	}
 	if len(specs) == 0 {
-		return nil, Shape{}, fmt.Errorf("nn: an architecture needs at least one layer")
+		return nil, Shape{}, nil, fmt.Errorf("nn: an architecture needs at least one layer")
 	}
 	layers := make([]Layer[T], 0, len(specs))
+	ins := make([]Shape, 0, len(specs))
 	sh := in
 	for i, s := range specs {
 		lt, ok := layerTypes[s.Type]
 		if !ok {
-			return nil, Shape{}, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
 		}
 		var (
 			l   Layer[T]
@@ -185,60 +186,57 @@ func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, error)
 			}
 		}
 		if err != nil {
-			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) on input %v: %w", i, s.Type, sh, err)
 		}
 		if s.In != 0 && (!lt.HasIn || s.In != sh.C) {
 			if !lt.HasIn {
-				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
+				return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) takes no in, got %d", i, s.Type, s.In)
 			}
-			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) says in=%d but its input has shape %v", i, s.Type, s.In, sh)
 		}
 		if !lt.Nested && (len(s.Body) > 0 || len(s.Shortcut) > 0) {
-			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) takes no body or shortcut", i, s.Type)
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) takes no body or shortcut", i, s.Type)
 		}
 		if s.Bias != nil && !slices.ContainsFunc(lt.Args, func(a LayerArg) bool { return a.Field == "bias" }) {
-			return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) has no bias to leave out", i, s.Type)
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) has no bias to leave out", i, s.Type)
 		}
 		if s.SpectralNorm {
 			if !lt.SpectralNorm {
-				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s) cannot be spectrally normalised (linear and conv2d can)", i, s.Type)
+				return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s) cannot be spectrally normalised (linear and conv2d can)", i, s.Type)
 			}
 			if l, err = withSpectralNorm(l, lt.Rows(s, sh)); err != nil {
-				return nil, Shape{}, fmt.Errorf("nn: layer %d (%s): %w", i, s.Type, err)
+				return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s): %w", i, s.Type, err)
 			}
 		}
 		layers = append(layers, l)
+		ins = append(ins, sh)
 		sh = out
 	}
-	return layers, sh, nil
+	return layers, sh, ins, nil
 }
 
 // ResolveSpecs returns the specs with In filled for every layer type that has it, after
 // checking that they build for inputs of shape in.
 func ResolveSpecs(in Shape, specs []LayerSpec) ([]LayerSpec, error) {
-	if _, _, err := buildChain[float32](in, specs); err != nil {
+	_, _, ins, err := buildChain[float32](in, specs)
+	if err != nil {
 		return nil, err
 	}
 	out := append([]LayerSpec(nil), specs...)
-	sh := in
 	for i, s := range out {
-		lt := layerTypes[s.Type]
-		if lt.HasIn {
-			out[i].In = sh.C
+		if layerTypes[s.Type].HasIn {
+			out[i].In = ins[i].C
 		}
-		var err error
 		if len(s.Body) > 0 {
-			if out[i].Body, err = ResolveSpecs(sh, s.Body); err != nil {
+			if out[i].Body, err = ResolveSpecs(ins[i], s.Body); err != nil {
 				return nil, err
 			}
 		}
 		if len(s.Shortcut) > 0 {
-			if out[i].Shortcut, err = ResolveSpecs(sh, s.Shortcut); err != nil {
+			if out[i].Shortcut, err = ResolveSpecs(ins[i], s.Shortcut); err != nil {
 				return nil, err
 			}
 		}
-		_, next, _ := lt.Build32(s, sh)
-		sh = next
 	}
 	return out, nil
 }
