@@ -92,3 +92,23 @@ func LayerTypes() (s string, err error) {
 	b, err := json.Marshal(out)
 	return string(b), err
 }
+
+// ExpandArch returns the architecture arch (the JSON of an nn.Arch, as Model.arch gives it or
+// a preset written by hand) with its layer specs filled in (nn.Arch.Expanded), so that
+// Python builds PyTorch twins of presets from the same layer lists as Go. In may be left
+// out when the image shape is given.
+func ExpandArch(arch string) (s string, err error) {
+	defer guard(&err)
+	var a nn.Arch
+	if err := json.Unmarshal([]byte(arch), &a); err != nil {
+		return "", fmt.Errorf("arch must be the JSON of an architecture: %v", err)
+	}
+	if a.In == 0 && a.Channels > 0 {
+		a.In = a.Channels * a.Height * a.Width
+	}
+	if a, err = a.Expanded(); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(a)
+	return string(b), err
+}

@@ -12,7 +12,11 @@ same work (bench/).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+
+from ._lib import capi, gocall
 
 
 def _torch():
@@ -25,23 +29,6 @@ def _torch():
 
 def _dtype(torch, dtype):
     return torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
-
-
-def _activation(torch, name: str, slope: float):
-    nn = torch.nn
-    if name in ("silu", "swish"):
-        return nn.SiLU()
-    if name == "leakyrelu":
-        return nn.LeakyReLU(slope)
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "elu":
-        return nn.ELU()
-    if name == "softplus":
-        return nn.Softplus()
-    if name == "gelu":
-        return nn.GELU()
-    raise ValueError(f"activation {name!r} has no PyTorch equivalent here")
 
 
 def _layer_module(torch, s: dict):
@@ -172,77 +159,9 @@ def module_for(arch: dict, dtype="float32"):
     {"kind": "convnet" | "vanilla", "channels": C, "height": H, "width": W, "nf": n_f,
     "slope": s}. Its parameters() come in anila's flat order."""
     torch = _torch()
-    if arch.get("layers"):
-        return _layers_module(torch, arch).to(_dtype(torch, dtype))
-    kind = arch.get("kind")
-    if kind in ("convnet", "vanilla"):
-        return _conv_module(torch, arch).to(_dtype(torch, dtype))
-    if kind != "mlp":
-        raise ValueError(f"no PyTorch equivalent for energy kind {kind!r}")
-    layers, width = [], int(arch["in"])
-    for h in arch["hidden"]:
-        layers += [torch.nn.Linear(width, int(h)), _activation(torch, arch["activation"], float(arch.get("slope", 0.05)))]
-        width = int(h)
-    layers.append(torch.nn.Linear(width, 1))
-
-    class EnergyMLP(torch.nn.Sequential):
-        """anila's MLP energy: Linear layers with activations between, one output."""
-
-        def forward(self, x):  # noqa: D102
-            return super().forward(x).squeeze(-1)
-
-    return EnergyMLP(*layers).to(_dtype(torch, dtype))
-
-
-def _conv_out(size: int, k: int, stride: int, pad: int) -> int:
-    """A convolution's output size along one axis, as torch.nn.Conv2d (and anila) compute it."""
-    return (size + 2 * pad - k) // stride + 1 if size + 2 * pad >= k else 0
-
-
-def _conv_module(torch, arch: dict):
-    """The conv energies of anila/nn/arch.go (buildConv), layer for layer: "convnet" is
-    Conv(C→n_f, k3 s1 p1) then three Conv(k3 s2 p1) to 2n_f, 4n_f, 8n_f, LeakyReLU(slope) after
-    each, then Linear(8n_f·h·w → 1) on the NCHW-flattened map; "vanilla" is the same with the
-    three stride-2 convolutions of kernel 4 and, instead of the Linear layer, a Conv(8n_f → 1)
-    whose kernel covers the remaining (square) map, without padding."""
-    nn = torch.nn
-    kind = arch["kind"]
-    c, h, w, nf = (int(arch.get(k) or 0) for k in ("channels", "height", "width", "nf"))
-    if min(c, h, w, nf) < 1:
-        raise ValueError(f"{kind} needs channels, height, width and nf >= 1, got {c}, {h}, {w}, {nf}")
-    if "in" in arch and int(arch["in"]) != c * h * w:
-        raise ValueError(f"{kind} input size {arch['in']} is not channels·height·width = {c * h * w}")
-    slope = float(arch.get("slope", 0.05))
-    image_shape = (c, h, w)
-    k = 4 if kind == "vanilla" else 3
-    layers = []
-    for out, kk, stride, pad in ((nf, 3, 1, 1), (2 * nf, k, 2, 1), (4 * nf, k, 2, 1), (8 * nf, k, 2, 1)):
-        oh, ow = _conv_out(h, kk, stride, pad), _conv_out(w, kk, stride, pad)
-        if oh < 1 or ow < 1:
-            raise ValueError(f"{kind} on {image_shape[1]}x{image_shape[2]} images: a {kk}x{kk} stride-{stride} "
-                             f"convolution leaves no output")
-        layers += [nn.Conv2d(c, out, kk, stride=stride, padding=pad), nn.LeakyReLU(slope)]
-        c, h, w = out, oh, ow
-    if kind == "vanilla":
-        if h != w:
-            raise ValueError(f"vanilla needs square images, got {image_shape[1]}x{image_shape[2]}")
-        layers += [nn.Conv2d(c, 1, min(h, w), stride=1, padding=0), nn.Flatten()]
-    else:
-        layers += [nn.Flatten(), nn.Linear(c * h * w, 1)]
-
-    class EnergyConvNet(nn.Sequential):
-        """anila's conv energy ("convnet" or "vanilla"): takes images (n, C, H, W) or, like
-        anila's core, flat rows (n, C·H·W) in NCHW order, and returns f(x) of shape (n,)."""
-
-        def forward(self, x):  # noqa: D102
-            if x.dim() == 2:
-                x = x.reshape(x.shape[0], *self.image_shape)
-            return super().forward(x).reshape(x.shape[0])
-
-    module = EnergyConvNet(*layers)
-    module.image_shape = image_shape
-    module.kind = kind
-    return module
+    if not arch.get("layers"):  # a preset by hand: Go expands it into its layers
+        arch = json.loads(gocall(capi.ExpandArch, json.dumps({"slope": 0.05, **arch, "layers": None})))
+    return _layers_module(torch, arch).to(_dtype(torch, dtype))
 
 
 def to_torch(model):

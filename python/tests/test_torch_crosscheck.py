@@ -224,7 +224,7 @@ def test_conv_energy_and_gradients(kind, shape, dtype):
 
 
 def test_conv_module_layers():
-    """The PyTorch mirror of anila/nn/arch.go's buildConv, layer by layer."""
+    """The PyTorch twin of the conv presets (anila/nn/arch.go's convSpecs), layer by layer."""
     nn = torch.nn
     a = make_conv("convnet", (3, 10, 6), nf=4).arch
     mod = at.module_for(a, "float64")
