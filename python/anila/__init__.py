@@ -42,7 +42,7 @@ def get_num_threads() -> int:
 def model_defaults(energy: str = "mlp") -> dict:
     """The defaults of every parameter of `train` and `EBM` for an energy kind ("mlp", or the
     image energies "convnet" and "vanilla", whose defaults differ); step_size and threshold
-    None mean per-sampler values."""
+    None mean the energy kind's values."""
     from . import _config
 
     return _config.defaults_for(_config.check_choice("energy", energy, _config.ENERGIES))

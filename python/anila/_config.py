@@ -33,12 +33,13 @@ ACTIVATIONS = _choices("activation")
 ENERGIES = _choices("energy")
 DTYPES = _choices("dtype")
 
-#: Step sizes η per sampler when `step_size` is None, and AniLA's threshold b.
-DEFAULT_STEP_SIZE = {s: SCHEMA["step_size"]["default"] for s in SAMPLERS}
+#: The step size η and AniLA's threshold b when `step_size` or `threshold` is None (the same
+#: for both samplers).
+DEFAULT_STEP_SIZE = SCHEMA["step_size"]["default"]
 DEFAULT_THRESHOLD = SCHEMA["threshold"]["default"]
 
 #: Defaults of every training parameter (those of `anila.train` and `anila.EBM`); step_size
-#: and threshold are None: the per-sampler values.
+#: and threshold are None: the energy kind's values (DEFAULT_* or IMAGE_*).
 DEFAULTS = {name: _plain(p["default"]) for name, p in SCHEMA.items()}
 DEFAULTS.update(step_size=None, threshold=None)
 
@@ -49,7 +50,7 @@ IMAGE_DEFAULTS = {name: _plain(p["image_default"]) for name, p in SCHEMA.items()
                   if p["image_default"] != p["default"] and name not in ("step_size", "threshold")}
 
 #: Step sizes η and AniLA's threshold b for the image energies when not given.
-IMAGE_STEP_SIZE = {s: SCHEMA["step_size"]["image_default"] for s in SAMPLERS}
+IMAGE_STEP_SIZE = SCHEMA["step_size"]["image_default"]
 IMAGE_THRESHOLD = SCHEMA["threshold"]["image_default"]
 
 
@@ -72,8 +73,8 @@ def check_param(name: str, value):
 def defaults_for(energy: str, layers=None) -> dict:
     """The defaults of every training parameter for an energy kind ("mlp", "convnet",
     "vanilla", or "layers" with its layer specs); step_size and threshold None mean the
-    per-sampler values (DEFAULT_STEP_SIZE / IMAGE_STEP_SIZE, DEFAULT_THRESHOLD /
-    IMAGE_THRESHOLD). Nets on images get the image defaults."""
+    kind's values (DEFAULT_STEP_SIZE / IMAGE_STEP_SIZE, DEFAULT_THRESHOLD / IMAGE_THRESHOLD).
+    Nets on images get the image defaults."""
     d = dict(DEFAULTS, energy=energy)
     if is_image({"energy": energy, "layers": layers}):
         d.update(IMAGE_DEFAULTS)
@@ -136,8 +137,7 @@ def resolve(params: dict) -> dict:
     p.update(params)
     p["energy"] = energy
     if p["step_size"] is None:
-        p["step_size"] = (IMAGE_STEP_SIZE if image else DEFAULT_STEP_SIZE)[p["sampler"]] \
-            if p["sampler"] in SAMPLERS else DEFAULT_STEP_SIZE[SAMPLERS[0]]
+        p["step_size"] = IMAGE_STEP_SIZE if image else DEFAULT_STEP_SIZE
     if p["threshold"] is None:
         p["threshold"] = IMAGE_THRESHOLD if image else DEFAULT_THRESHOLD
     for name in SCHEMA:  # numbers, flags and choices: kinds and bounds from Go's schema

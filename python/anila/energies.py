@@ -215,7 +215,7 @@ def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_si
         "noise_scale": check_float("noise_scale", noise_scale, 0),
         "channels": 1,
     }
-    p["step_size"] = check_float("step_size", _config.DEFAULT_STEP_SIZE[p["sampler"]] if step_size is None else step_size, 0, lo_open=True)
+    p["step_size"] = check_float("step_size", _config.DEFAULT_STEP_SIZE if step_size is None else step_size, 0, lo_open=True)
     p["threshold"] = check_float("threshold", _config.DEFAULT_THRESHOLD if threshold is None else threshold, 0, lo_open=True)
     sopts = _config.sampler_options(p)
     n = check_int("n", n, 1, 1 << 24)

@@ -297,7 +297,7 @@ def test_go_and_python_agree_on_defaults(energy, dim):
             "Optimizer": d["optimizer"], "Init": d["init"]}
     assert {k: c[k] for k in want} == want
     s = c["Sampler"]
-    step = (_config.IMAGE_STEP_SIZE if image else _config.DEFAULT_STEP_SIZE)[d["sampler"]]
+    step = _config.IMAGE_STEP_SIZE if image else _config.DEFAULT_STEP_SIZE
     threshold = _config.IMAGE_THRESHOLD if image else _config.DEFAULT_THRESHOLD
     assert (s["Method"], s["StepSize"], s["Threshold"], s["NoiseScale"], s["Anisotropy"], s["Adjusted"]) == (
         d["sampler"], step, threshold, d["noise_scale"], d["anisotropy"], d["adjusted"])
