@@ -27,10 +27,18 @@ class EBM:
 
     def get_params(self, deep: bool = True) -> dict:
         """Every parameter of the estimator: the given values, and the defaults of the
-        chosen energy kind for the others (step_size and threshold None: per sampler)."""
+        chosen energy for the others (an anila.nn or torch net on images gets the image
+        defaults; step_size and threshold None: the energy kind's values)."""
         given = {k: getattr(self, k) for k in self._param_names}
         energy = given.get("energy", _config.DEFAULTS["energy"])
-        defaults = _config.defaults_for(energy) if energy in _config.ENERGIES else dict(_config.DEFAULTS)
+        defaults = dict(_config.DEFAULTS)
+        try:
+            if isinstance(energy, str):
+                defaults = _config.defaults_for(_config.check_choice("energy", energy, _config.ENERGIES))
+            else:
+                defaults = _config.defaults_for("layers", _config.energy_layers(energy)[0])
+        except (TypeError, ValueError):
+            pass  # a bad energy is reported by fit; get_params stays total, as scikit-learn needs
         return {"progress": self.progress, **defaults, **given}
 
     def set_params(self, **params) -> "EBM":

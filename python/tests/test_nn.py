@@ -172,6 +172,9 @@ def test_torch_residual_modules():
 def test_estimator_with_layers():
     est = anila.EBM(energy=nn.Sequential(nn.Linear(2, 8), nn.SiLU(), nn.Linear(8, 1)), iterations=5)
     assert isinstance(est.get_params()["energy"], nn.Sequential)
+    assert est.get_params()["lr"] == anila.model_defaults("mlp")["lr"]
+    on_images = anila.EBM(energy=convnet())  # a conv net gets the image defaults, as train gives it
+    assert on_images.get_params()["lr"] == anila.model_defaults("convnet")["lr"]
     est.fit(anila.datasets.rings(300, seed=0))
     assert est.model_.arch["kind"] == "layers" and est.n_iter_ == 5
 
