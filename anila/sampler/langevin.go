@@ -77,16 +77,7 @@ func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 		}
 		return 0, n * d
 	}
-	_, isAniLA := rule.(anilaRule)
-	eta, b := c.StepSize, c.Threshold
 	unit := func(a float64) T {
-		if isAniLA { // AniLA's rule inline: the common case, per coordinate
-			if a > b {
-				clipped++
-				return T(eta * b / a)
-			}
-			return T(eta)
-		}
 		gk, cl := rule.Gamma(c, a)
 		if cl {
 			clipped++
@@ -95,7 +86,9 @@ func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 	}
 	switch c.Anisotropy {
 	case PerCoordinate:
-		if isAniLA {
+		if _, isAniLA := rule.(anilaRule); isAniLA {
+			// AniLA's rule inline: the common case, one call per coordinate saved
+			eta, b := c.StepSize, c.Threshold
 			for i, v := range g[:n*d] {
 				a := math.Abs(float64(v))
 				if a > b {
