@@ -20,7 +20,8 @@ import json
 
 from ._lib import capi
 
-_TYPES = {t["name"]: t for t in json.loads(capi.LayerTypes())}
+# Go gives null for a type without fixed settings; here it is always a dict.
+_TYPES = {t["name"]: {**t, "fixed": t["fixed"] or {}} for t in json.loads(capi.LayerTypes())}
 
 
 class Layer:
@@ -39,10 +40,10 @@ class Layer:
         for k, v in kwargs.items():
             if k in given:
                 raise TypeError(f"{type(self).__name__} got {k!r} twice")
-            if k not in names and k not in info.get("fixed", {}):
+            if k not in names and k not in info["fixed"]:
                 raise TypeError(f"{type(self).__name__} got an unexpected argument {k!r}; it takes {names}")
             given[k] = v
-        for k, want in (info.get("fixed") or {}).items():
+        for k, want in info["fixed"].items():
             if k in given and _scalar(k, given.pop(k)) != want:
                 raise ValueError(f"{type(self).__name__}({k}=...) supports {k}={want!r} only")
         self._values = {}

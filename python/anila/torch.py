@@ -209,19 +209,17 @@ def layers_of(module):
     registered (`anila.nn.layer_types()`: Linear, Conv2d, Flatten, LeakyReLU, SiLU, Tanh, ELU,
     ... with the settings anila supports), in Sequentials (nested ones are flattened) or
     anila's own twins. Anything else is a TypeError naming the submodule."""
-    from .nn import layer_types
+    from .nn import _scalar, layer_types
 
     torch = _torch()
     by_class = {info["torch"]: info for info in layer_types().values()}
     specs = []
 
     def value(where, cls, name, v):
-        if isinstance(v, (tuple, list)):
-            if len(v) != 2 or v[0] != v[1]:
-                raise TypeError(f"submodule {where} ({cls}): {name}={tuple(v)} is not supported; anila needs "
-                                "square kernels and equal strides and paddings")
-            v = v[0]
-        return v
+        try:
+            return _scalar(name, v)  # (k, k) as k
+        except ValueError as exc:
+            raise TypeError(f"submodule {where} ({cls}): {exc}") from None
 
     def walk(mod, path):
         if isinstance(mod, torch.nn.Sequential):
@@ -250,7 +248,7 @@ def layers_of(module):
         if info is None:
             raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
                             f"{', '.join(sorted(by_class))}, Sequential")
-        for k, want in (info.get("fixed") or {}).items():
+        for k, want in info["fixed"].items():
             got = value(where, cls, k, getattr(mod, k))
             if got != want:
                 raise TypeError(f"submodule {where} ({cls}): {k}={got!r} is not supported; anila needs {k}={want!r}")
