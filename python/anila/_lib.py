@@ -124,6 +124,16 @@ def ptr(a: np.ndarray) -> int:
     return a.ctypes.data if a.size else 0
 
 
+def carray(address: int, n: int, dtype) -> np.ndarray:
+    """A NumPy view of n values of dtype (float32 or float64) at a C address that anila's
+    library handed to a callback; valid during the callback only."""
+    dtype = np.dtype(dtype)
+    if n == 0:
+        return np.zeros(0, dtype)
+    ctype = ctypes.c_double if dtype == np.float64 else ctypes.c_float
+    return np.ctypeslib.as_array((ctype * n).from_address(address))
+
+
 def go_ints(values) -> object:
     """A Go []int for gopy from a Python sequence of ints."""
     return _go.Slice_int([int(v) for v in values])

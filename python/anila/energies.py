@@ -9,7 +9,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from ._lib import capi, cfunc, check_process, close_handle, go_floats, gocall, ptr
+from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 
 
@@ -137,7 +137,7 @@ class Function(AnalyticEnergy):
 
     def _call(self, n, d, px, pf, pg):
         try:
-            X = np.ctypeslib.as_array((ctypes.c_double * (n * d)).from_address(px)).reshape(n, d).copy()
+            X = carray(px, n * d, np.float64).reshape(n, d).copy()
             out = self.fn(X)
             if not isinstance(out, tuple) or len(out) != 2:
                 raise TypeError(f"fn must return a pair (f, grad), got {type(out).__name__}")
@@ -151,9 +151,9 @@ class Function(AnalyticEnergy):
                 if not np.isfinite(a).all():
                     i = int(np.argwhere(~np.isfinite(a))[0][0])
                     raise ValueError(f"fn returned a non-finite {name} at row {i}: {a[i]!r}")
-            np.ctypeslib.as_array((ctypes.c_double * n).from_address(pf))[:] = f
+            carray(pf, n, np.float64)[:] = f
             if pg:
-                np.ctypeslib.as_array((ctypes.c_double * (n * d)).from_address(pg))[:] = g.ravel()
+                carray(pg, n * d, np.float64)[:] = g.ravel()
             return 0
         except BaseException as exc:  # KeyboardInterrupt too: Go stops, then it is re-raised
             self.exception = exc

@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from . import _config
-from ._lib import capi, cfunc, check_process, close_handle, go_floats, gocall, ptr
+from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._progress import bar
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 from .errors import DivergenceError
@@ -285,12 +285,11 @@ class Model:
             return
         if not callable(fn):
             raise TypeError(f"fn must be callable or None, got {type(fn).__name__}")
-        ctype = ctypes.c_double if self.dtype == np.float64 else ctypes.c_float
         state = {"exc": None}
 
         def call(iteration, p, n):
             try:
-                fn(int(iteration), np.ctypeslib.as_array((ctype * n).from_address(p)) if n else np.zeros(0, self.dtype))
+                fn(int(iteration), carray(p, n, self.dtype))
                 return 0
             except BaseException as exc:  # KeyboardInterrupt too: Go stops, then it is re-raised
                 state["exc"] = exc
