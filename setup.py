@@ -88,19 +88,19 @@ def build_library(dest: str) -> None:
     choice = os.environ.get("ANILA_BLAS", "openblas")
     if choice not in ("openblas", "go"):
         raise BuildError(f"ANILA_BLAS must be openblas or go, got {choice!r}")
-    blas_lib = blas_copy = None
-    if choice == "openblas":
+    openblas = choice == "openblas"
+    blas_copy = None  # the library copied next to the extension, for source installs
+    if openblas:
         inc, libdir, libname = _openblas()
-        blas_lib = blas_copy = os.path.join(libdir, libname)
         env["CGO_CFLAGS"] = (env.get("CGO_CFLAGS", "") + f" -I{shlex.quote(inc)}").strip()
         bundle = os.environ.get("ANILA_BUNDLE_OPENBLAS", "1")
         if bundle not in ("0", "1"):
             raise BuildError(f"ANILA_BUNDLE_OPENBLAS must be 0 or 1, got {bundle!r}")
         # Installed from source, the extension finds libscipy_openblas beside itself ($ORIGIN);
         # in a wheel, auditwheel copies it into anila.libs/ and rewrites the RPATH.
+        if bundle == "1":
+            blas_copy = os.path.join(libdir, libname)
         rpath = "$ORIGIN" if bundle == "1" else shlex.quote(libdir)
-        if bundle == "0":
-            blas_copy = None
         env["CGO_LDFLAGS"] = (env.get("CGO_LDFLAGS", "") + f" -L{shlex.quote(libdir)} -Wl,-rpath,{rpath}").strip()
     tools = os.path.join(HERE, "build", "tools")
     os.makedirs(tools, exist_ok=True)
@@ -116,7 +116,7 @@ def build_library(dest: str) -> None:
     # provides the symbols (manylinux interpreters have no libpython.so).
     cmd = [os.path.join(tools, "gopy"), "build", f"-output={out}", f"-vm={sys.executable}", "-name=capi",
            "-dynamic-link=true"]
-    if blas_lib:
+    if openblas:
         cmd.append("-build-tags=cblas")
     cmd.append("./capi")
     _run(cmd, env)
@@ -128,7 +128,7 @@ def build_library(dest: str) -> None:
         shutil.copy2(os.path.join(out, f), os.path.join(dest, f))
     if blas_copy:
         shutil.copy2(blas_copy, os.path.join(dest, os.path.basename(blas_copy)))
-    print(f"anila build: BLAS = {'OpenBLAS from scipy-openblas32' if blas_lib else 'pure Go (gonum)'}", flush=True)
+    print(f"anila build: BLAS = {'OpenBLAS from scipy-openblas32' if openblas else 'pure Go (gonum)'}", flush=True)
 
 
 class BuildPyWithGo(build_py):
