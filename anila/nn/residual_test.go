@@ -50,13 +50,7 @@ func TestResidualGradients(t *testing.T) {
 			t.Fatalf("y[%d] = %v, body(x) + x = %v", i, y[i], b[i]+x[i])
 		}
 	}
-	e := NewNetEnergy(net, p)
-	n := 20
-	xs, f, g := randSlice(rng, n*in.Size(), 1), make([]float64, n), make([]float64, n*in.Size())
-	e.EnergyGrad(xs, n, f, g)
-	if a := testing.AllocsPerRun(10, func() { e.EnergyGrad(xs, n, f, g) }); a != 0 && !PureGo() {
-		t.Fatalf("EnergyGrad allocates %v times per call", a)
-	}
+	checkNoAllocs(t, net, p, 20, rng)
 }
 
 // TestResidualShapes: an identity shortcut needs the body to keep the shape; a shortcut

@@ -37,13 +37,7 @@ func TestSpectralNormGradients(t *testing.T) {
 	if w := fdWorst(net, p, randSlice(rng, 3*in.Size(), 1), 3); w > 1e-6 {
 		t.Fatalf("worst relative gradient error %g", w)
 	}
-	e := NewNetEnergy(net, p)
-	n := 16
-	xs, f, g := randSlice(rng, n*in.Size(), 1), make([]float64, n), make([]float64, n*in.Size())
-	e.EnergyGrad(xs, n, f, g)
-	if a := testing.AllocsPerRun(10, func() { e.EnergyGrad(xs, n, f, g) }); a != 0 && !PureGo() {
-		t.Fatalf("EnergyGrad allocates %v times per call", a)
-	}
+	checkNoAllocs(t, net, p, 16, rng)
 	st := net.SpectralState()
 	net.PowerStep(p)
 	if slices.Equal(st, net.SpectralState()) {
