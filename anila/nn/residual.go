@@ -85,6 +85,14 @@ func (r Residual[T]) spectralNorms() []*SpectralNorm {
 	return out
 }
 
+func (r Residual[T]) appendState(dst []float64) []float64 {
+	dst = r.Body.AppendSpectralState(dst)
+	if r.Shortcut != nil {
+		dst = r.Shortcut.AppendSpectralState(dst)
+	}
+	return dst
+}
+
 func (r Residual[T]) powerStep(p []T) {
 	nb := r.Body.NumParams()
 	r.Body.PowerStep(p[:nb])

@@ -185,7 +185,10 @@ func (l spectral[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 }
 
 func (l spectral[T]) spectralNorms() []*SpectralNorm { return []*SpectralNorm{l.sn} }
-func (l spectral[T]) powerStep(p []T)                { powerStep(l.sn, p[:l.sn.Rows*l.sn.Cols]) }
+func (l spectral[T]) appendState(dst []float64) []float64 {
+	return append(append(dst, l.sn.U...), l.sn.V...)
+}
+func (l spectral[T]) powerStep(p []T) { powerStep(l.sn, p[:l.sn.Rows*l.sn.Cols]) }
 
 // withSpectralNorm wraps a built layer whose weight has rows output units.
 func withSpectralNorm[T Float](l Layer[T], rows int) (Layer[T], error) {
@@ -206,6 +209,9 @@ func withSpectralNorm[T Float](l Layer[T], rows int) (Layer[T], error) {
 // block holding some).
 type spectralHolder[T Float] interface {
 	spectralNorms() []*SpectralNorm
+	// appendState appends every normalisation's u then v to dst (without allocating once
+	// dst has room: the trainer records them every iteration).
+	appendState(dst []float64) []float64
 	powerStep(p []T)
 }
 
@@ -238,9 +244,7 @@ func (net *Net[T]) SpectralState() []float64 { return net.AppendSpectralState(ni
 func (net *Net[T]) AppendSpectralState(dst []float64) []float64 {
 	for _, l := range net.Layers {
 		if h, ok := l.(spectralHolder[T]); ok {
-			for _, s := range h.spectralNorms() {
-				dst = append(append(dst, s.U...), s.V...)
-			}
+			dst = h.appendState(dst)
 		}
 	}
 	return dst
