@@ -103,13 +103,13 @@ func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, set C.int, errbu
 }
 
 //export anila_history
-func anila_history(h C.longlong, field C.longlong, dst *C.double, n C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+func anila_history(h C.longlong, field C.longlong, dst *C.double, start, n C.longlong, set C.int, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
 		return withModel(h, -1, func(m model) error {
-			if int(n) != m.historyLen() {
-				return fmt.Errorf("history has %d entries, buffer holds %d", m.historyLen(), int64(n))
+			if start < 0 || n < 0 || int(start+n) > m.historyLen() {
+				return fmt.Errorf("history entries [%d, %d) out of range: it has %d", int64(start), int64(start+n), m.historyLen())
 			}
-			return m.history(int(field), slice[float64](unsafe.Pointer(dst), int(n)))
+			return m.history(int(field), int(start), slice[float64](unsafe.Pointer(dst), int(n)), set != 0)
 		})
 	})
 }

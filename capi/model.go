@@ -33,7 +33,8 @@ type model interface {
 	train(iters int) (int, error)
 	numParams() int
 	params(dst unsafe.Pointer, n int, set bool) error
-	history(field int, dst []float64) error
+	// history reads (set false) or writes entries [start, start+len(v)) of a history field.
+	history(field, start int, v []float64, set bool) error
 	historyLen() int
 	save(path string) error
 	meta() ([]byte, error)
@@ -113,12 +114,17 @@ func (m *modelT[T]) params(dst unsafe.Pointer, n int, set bool) error {
 	return nil
 }
 
-func (m *modelT[T]) history(field int, dst []float64) error {
+func (m *modelT[T]) history(field, start int, v []float64, set bool) error {
 	cols := m.tr.History.Columns()
 	if field < 0 || field >= len(cols) {
 		return fmt.Errorf("history field %d out of range", field)
 	}
-	copy(dst, *cols[field])
+	col := (*cols[field])[start : start+len(v)]
+	if set {
+		copy(col, v)
+	} else {
+		copy(v, col)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"testing"
 )
@@ -79,5 +80,59 @@ func TestGradHookErrorUndoesIteration(t *testing.T) {
 	}
 	if !slices.Equal(tr.Params, ref.Params) || !slices.Equal(tr.Buffer, ref.Buffer) || tr.rng.Uint64() != ref.rng.Uint64() {
 		t.Fatal("after the hook's error the trainer differs from a clean run of 5 iterations")
+	}
+}
+
+// TestGradHookPeersDivergeTogether: in data-parallel training a divergence on one process
+// must reach the others through the gradient hook. A process whose own energies are
+// non-finite still calls the hook (with a gradient of NaNs) and then reports the divergence;
+// a process whose hook brings back a non-finite gradient diverges at that same iteration,
+// undone as a local divergence is (the iteration and the one before it).
+func TestGradHookPeersDivergeTogether(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Recover = 0
+
+	local := newTrainer(t, cfg)
+	var sawNaN []bool
+	local.GradHook = func(iter int, grad []float64) error {
+		all := true
+		for _, g := range grad {
+			all = all && math.IsNaN(g)
+		}
+		sawNaN = append(sawNaN, all)
+		return nil
+	}
+	if _, err := local.Run(5, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := local.SetData([]float64{1e300, -1e300}, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := local.Run(3, nil)
+	var de *DivergenceError
+	if !errors.As(err, &de) || de.Iter != 6 {
+		t.Fatalf("a non-finite energy at iteration 6 gave %v", err)
+	}
+	if len(sawNaN) != 6 || slices.Contains(sawNaN[:5], true) || !sawNaN[5] {
+		t.Fatalf("the hook saw all-NaN gradients at %v; want at the diverging 6th call only", sawNaN)
+	}
+
+	peer := newTrainer(t, cfg)
+	peer.GradHook = func(iter int, grad []float64) error {
+		if iter == 6 {
+			grad[3] = math.NaN() // what an allreduce returns when another process diverged
+		}
+		return nil
+	}
+	_, err = peer.Run(10, nil)
+	if !errors.As(err, &de) || de.Iter != 6 || peer.Iter != 4 {
+		t.Fatalf("a NaN from the hook at iteration 6 gave %v at iteration %d; want a divergence at 6, undone to 4", err, peer.Iter)
+	}
+	ref := newTrainer(t, cfg)
+	if _, err := ref.Run(4, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(peer.Params, ref.Params) || !slices.Equal(peer.Buffer, ref.Buffer) || peer.rng.Uint64() != ref.rng.Uint64() {
+		t.Fatal("after the peer's divergence the trainer differs from a clean run of 4 iterations")
 	}
 }

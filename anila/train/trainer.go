@@ -446,16 +446,31 @@ type lossStats struct{ fData, fSample, gradNorm float64 }
 
 // finish runs the stages after sampling: the loss gradient, the gradient hook, the optimizer
 // step and the record. The data batch is in t.batch[:M×Dim], the samples in t.state.X.
+//
+// With a gradient hook, a local divergence (a non-finite energy or gradient) still calls the
+// hook, with a gradient of NaNs, and is reported after it: processes that average gradients
+// in the hook then all see a non-finite gradient and diverge at the same iteration, instead
+// of one of them leaving the others waiting in a collective.
 func (t *Trainer[T]) finish(info sampler.Info, start time.Time) error {
-	st, err := t.lossGradient()
-	if err != nil {
-		return err
-	}
+	st, what := t.lossGradient()
 	if t.GradHook != nil {
+		if what != "" {
+			nan := T(math.NaN())
+			for i := range t.grad {
+				t.grad[i] = nan
+			}
+		}
 		if err := t.GradHook(t.Iter+1, t.grad); err != nil {
 			t.rewind(false)
 			return fmt.Errorf("iteration %d: gradient hook: %w", t.Iter+1, err)
 		}
+		st.gradNorm = norm(t.grad) // the gradient the optimizer gets
+		if what == "" && !isFinite(st.gradNorm) {
+			what = "non-finite parameter gradient after the gradient hook (in data-parallel training: another process diverged)"
+		}
+	}
+	if what != "" {
+		return t.diverged(what)
 	}
 	if err := t.step(); err != nil {
 		return err
@@ -467,18 +482,18 @@ func (t *Trainer[T]) finish(info sampler.Info, start time.Time) error {
 // lossGradient evaluates f on the data batch and the samples and writes into t.grad the
 // gradient with respect to the parameters of the loss
 // L = −mean f(x) + mean f(z) + α(mean f(x)² + mean f(z)²), which the optimizer descends.
-// Non-finite energies or gradients are a divergence.
-func (t *Trainer[T]) lossGradient() (lossStats, error) {
+// A non-finite energy or gradient is a divergence, which it describes in what (t.grad is
+// then not the gradient); the caller reports it.
+func (t *Trainer[T]) lossGradient() (st lossStats, what string) {
 	c := &t.Config
 	d, m := t.Dim(), c.BatchSize
 	copy(t.batch[m*d:], t.state.X[:m*d])
 	t.energy.Forward(t.batch, 2*m, t.f)
-	var st lossStats
 	inv := 1 / float64(m)
 	for k := 0; k < 2*m; k++ {
 		fk := float64(t.f[k])
-		if math.IsNaN(fk) || math.IsInf(fk, 0) {
-			return st, t.diverged(fmt.Sprintf("non-finite energy %v", fk))
+		if !isFinite(fk) {
+			return st, fmt.Sprintf("non-finite energy %v", fk)
 		}
 		sign := -1.0
 		if k >= m {
@@ -493,16 +508,23 @@ func (t *Trainer[T]) lossGradient() (lossStats, error) {
 	st.fSample *= inv
 	clear(t.grad)
 	t.energy.BackwardParams(t.dOut, t.grad)
-	ss := 0.0
-	for _, g := range t.grad {
-		ss += float64(g) * float64(g)
+	st.gradNorm = norm(t.grad)
+	if !isFinite(st.gradNorm) {
+		return st, "non-finite parameter gradient"
 	}
-	st.gradNorm = math.Sqrt(ss)
-	if math.IsNaN(st.gradNorm) || math.IsInf(st.gradNorm, 0) {
-		return st, t.diverged("non-finite parameter gradient")
-	}
-	return st, nil
+	return st, ""
 }
+
+// norm is the Euclidean norm of g, accumulated in float64.
+func norm[T nn.Float](g []T) float64 {
+	ss := 0.0
+	for _, v := range g {
+		ss += float64(v) * float64(v)
+	}
+	return math.Sqrt(ss)
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // step clips t.grad (GradClip, as torch.nn.utils.clip_grad_norm_: scale by
 // max_norm/(norm + 1e-6) when that is < 1) and applies the optimizer; a non-finite
@@ -510,11 +532,7 @@ func (t *Trainer[T]) lossGradient() (lossStats, error) {
 func (t *Trainer[T]) step() error {
 	c := &t.Config
 	if c.GradClip > 0 {
-		ss := 0.0
-		for _, g := range t.grad {
-			ss += float64(g) * float64(g)
-		}
-		if coef := c.GradClip / (math.Sqrt(ss) + 1e-6); coef < 1 {
+		if coef := c.GradClip / (norm(t.grad) + 1e-6); coef < 1 {
 			s := T(coef)
 			for i := range t.grad {
 				t.grad[i] *= s

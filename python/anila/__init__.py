@@ -11,16 +11,17 @@ Quick start::
 What lives where: `model` (Model, train, load, resume), `estimator` (EBM), `datasets` (toy data),
 `nn` (architectures as layers, torch.nn's names), `energies` (analytic energies, Python
 functions, sample), `metrics` (mmd), `plot` (matplotlib figures),
-`errors` (DivergenceError). The Go core is reached through one shared library (`_lib`).
+`distributed` (data-parallel training over MPI or torch.distributed, `train(comm=...)`),
+`errors` (DivergenceError, DistributedError). The Go core is reached through one shared library (`_lib`).
 anila uses the Go runtime: after fork it cannot run; use multiprocessing's 'spawn' method.
 """
 
 from __future__ import annotations
 
-from . import datasets, energies, metrics, nn
+from . import datasets, distributed, energies, metrics, nn
 from ._lib import capi as _capi
 from .energies import sample
-from .errors import DivergenceError
+from .errors import DistributedError, DivergenceError
 from .estimator import EBM
 from .model import Model, load, new_model, resume, train
 
@@ -65,4 +66,4 @@ def __getattr__(name):
 
 
 __all__ = ["train", "new_model", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics", "nn",
-           "DivergenceError", "model_defaults", "resume", "set_num_threads", "get_num_threads", "blas", "__version__"]
+           "DivergenceError", "DistributedError", "distributed", "model_defaults", "resume", "set_num_threads", "get_num_threads", "blas", "__version__"]

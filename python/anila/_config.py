@@ -187,35 +187,53 @@ def check_dtype(value) -> str:
     return check_choice("dtype", value, DTYPES)
 
 
-def clamp_box(clamp, X) -> tuple[float, float]:
-    """The clamp box: 'data' is the data's range, 'auto' widens it by 20% of its width on
-    each side, None is no clamp."""
+def data_stats(X) -> dict:
+    """What the clamp and noise boxes need of the training data X (n, d): its count, range,
+    and per-coordinate mean and standard deviation."""
+    X64 = np.asarray(X, dtype=np.float64)
+    return {"n": int(X64.shape[0]), "min": float(X64.min()), "max": float(X64.max()),
+            "mean": X64.mean(axis=0), "std": X64.std(axis=0)}
+
+
+def pooled_stats(parts: list) -> dict:
+    """The `data_stats` of the union of data sets from the stats of each (data-parallel
+    training: one part per process)."""
+    n = sum(q["n"] for q in parts)
+    mean = sum(q["n"] * q["mean"] for q in parts) / n
+    var = sum(q["n"] * (q["std"] ** 2 + (q["mean"] - mean) ** 2) for q in parts) / n
+    return {"n": n, "min": min(q["min"] for q in parts), "max": max(q["max"] for q in parts),
+            "mean": mean, "std": np.sqrt(var)}
+
+
+def clamp_box(clamp, stats: dict) -> tuple[float, float]:
+    """The clamp box from the data's `data_stats`: 'data' is the data's range, 'auto' widens
+    it by 20% of its width on each side, None is no clamp."""
     if clamp is None:
         return 0.0, 0.0
     if clamp == "data":
-        lo, hi = float(X.min()), float(X.max())
+        lo, hi = stats["min"], stats["max"]
         return (lo, hi) if lo < hi else (lo - 1e-6, hi + 1e-6)
     if clamp == "auto":
-        lo, hi = float(X.min()), float(X.max())
+        lo, hi = stats["min"], stats["max"]
         w = max(hi - lo, 1e-6)
         return lo - 0.2 * w, hi + 0.2 * w
     return clamp
 
 
-def noise_box(p: dict, X) -> tuple[float, float]:
-    """The box of the uniform noise chains start and restart from: 'central' is the data's
-    central box [min_j (mean_j − sd_j), max_j (mean_j + sd_j)] over coordinates j (it trains
-    better toy models than the full range; anila/train/trainer.go CentralBox has the
-    measurements), 'data' the data's range; 'auto' is 'central' for MLPs and 'data' for the
-    image energies (short-run EBMs start from noise over the pixel range)."""
+def noise_box(p: dict, stats: dict) -> tuple[float, float]:
+    """The box of the uniform noise chains start and restart from, from the data's
+    `data_stats`: 'central' is the data's central box [min_j (mean_j − sd_j), max_j (mean_j +
+    sd_j)] over coordinates j (it trains better toy models than the full range;
+    anila/train/trainer.go CentralBox has the measurements), 'data' the data's range; 'auto'
+    is 'central' for MLPs and 'data' for the image energies (short-run EBMs start from noise
+    over the pixel range)."""
     nb = p["noise_box"]
     if nb == "auto":
         nb = "data" if is_image(p) else "central"
-    X = np.asarray(X, dtype=np.float64)
     if nb == "data":
-        lo, hi = float(X.min()), float(X.max())
+        lo, hi = stats["min"], stats["max"]
     elif nb == "central":
-        m, s = X.mean(axis=0), X.std(axis=0)
+        m, s = stats["mean"], stats["std"]
         lo, hi = float((m - s).min()), float((m + s).max())
     else:
         return nb

@@ -33,7 +33,7 @@ _SIGNATURES = {
     "anila_set_data": (_c_ll, _vp, _c_ll, _c_ll),
     "anila_energy": (_c_ll, _vp, _c_ll, _c_ll, _vp, _vp),
     "anila_params": (_c_ll, _vp, _c_ll, ctypes.c_int),
-    "anila_history": (_c_ll, _c_ll, _vp, _c_ll),
+    "anila_history": (_c_ll, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_int),
     "anila_chains_positions": (_c_ll, _vp, _c_ll, ctypes.c_int),
     "anila_toy": (_cp, _c_ll, _c_ll, _vp),
     "anila_mmd": (_vp, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_double, _vp),

@@ -14,3 +14,9 @@ class DivergenceError(RuntimeError):
         super().__init__(message)
         self.iteration = iteration
         self.history = history or {}
+
+
+class DistributedError(RuntimeError):
+    """Data-parallel training failed because a collective operation failed: another process
+    stopped or the communicator broke. The model keeps the last iteration every rank
+    completed; the last checkpoint resumes the run."""

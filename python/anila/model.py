@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-
 import hashlib
 import json
 import os
+import signal
+import threading
 import time
 import warnings
 import weakref
 
 import numpy as np
 
-from . import _config
+from . import _config, distributed
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._progress import bar
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
@@ -208,7 +210,7 @@ class Model:
         out = {"iteration": np.arange(1, n + 1)}
         for i, name in enumerate(meta["history_fields"]):
             a = np.empty(n, dtype=np.float64)
-            cfunc("anila_history", h, i, ptr(a), n)
+            cfunc("anila_history", h, i, ptr(a), 0, n, 0)
             out[name] = a
         return out
 
@@ -217,24 +219,41 @@ class Model:
         cfunc("anila_set_data", self._handle(), ptr(X), X.shape[0], X.shape[1])
 
     def fit_more(self, X, iterations: int, progress: bool = True, callback=None,
-                 max_seconds: float | None = None) -> "Model":
+                 max_seconds: float | None = None, comm=None) -> "Model":
         """Continue training on X for `iterations` more iterations (or until max_seconds of
-        wall time have passed); returns self."""
-        X = self._points(X)
-        iterations = check_int("iterations", iterations, 0)
+        wall time have passed); returns self. With comm (see `anila.train`), every rank calls
+        it with its own shard X and the same settings, and continues its own chains."""
+        c = distributed.wrap(comm)
+        err = None
+        try:
+            X = self._points(X)
+            iterations = check_int("iterations", iterations, 0)
+            max_seconds = _check_seconds(max_seconds)
+        except (ValueError, TypeError) as exc:
+            if c is None:
+                raise
+            err = exc
+        if c is not None:
+            cfg = {k: v for k, v in self.config.items() if k != "Seed"}
+            distributed.agree_on_start(c, err, {"dim": self.dim, "dtype": str(self.dtype), "config": cfg,
+                                                "iteration": self.iteration, "iterations": iterations})
         self._set_data(X)
-        self._run(iterations, progress, callback, _check_seconds(max_seconds))
+        if c is not None:
+            distributed.share_parameters(c, self)
+        self._run(iterations, progress, callback, max_seconds, c)
         return self
 
-    def _run(self, iterations: int, progress: bool, callback, max_seconds=None) -> None:
+    def _run(self, iterations: int, progress: bool, callback, max_seconds=None, comm=None) -> None:
         """Train for `iterations` in chunks (stopping early after max_seconds); with
         `run_info` set, write a checkpoint every `checkpoint_every` iterations, at the end
-        and when Ctrl-C stops the run."""
+        and when Ctrl-C stops the run. With a communicator, gradients are averaged across
+        ranks, chunks and stops are agreed, and history is reduced after each chunk."""
         h = self._handle()
         deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         info = self.run_info
         every = int(info["checkpoint_every"]) if info else 0
         it = self.iteration
+        c = comm
 
         def chunk(n):
             nonlocal it
@@ -244,9 +263,12 @@ class Model:
                 if every:
                     m = min(m, every - it % every)
                 k = self._train(h, m)
+                if c is not None:
+                    distributed.reduce_history(c, self, it, it + k)
+                    distributed.check_in_step(c, self)
                 done, it = done + k, it + k
                 if every and k and it % every == 0:
-                    self.save(info["checkpoint"])
+                    self._checkpoint(c)
                 if k < m:
                     break
             postfix = None
@@ -258,17 +280,52 @@ class Model:
             return done, postfix
 
         try:
-            _in_chunks(iterations, "training", progress, chunk, 10_000, deadline)
+            if c is None:
+                _in_chunks(iterations, "training", progress, chunk, 10_000, deadline)
+            else:
+                with _agreed_chunks(c, deadline) as agree, self._hook_for(c):
+                    _in_chunks(iterations, "training", progress and c.rank == 0, chunk, 10_000, agree=agree)
         except _Interrupted as stop:
             where = ""
             if every:
-                self.save(info["checkpoint"])
+                self._checkpoint(c)
                 where = f"; checkpoint written to {info['checkpoint']!r} (anila.resume continues it)"
             warnings.warn(f"training interrupted after {stop.done} of {iterations} iterations; "
                           f"the model keeps what it learned so far{where}", RuntimeWarning, stacklevel=3)
             return
         if every and it % every:
-            self.save(info["checkpoint"])
+            self._checkpoint(c)
+
+    def _checkpoint(self, c) -> None:
+        """Write the run's checkpoint: the model to run_info["checkpoint"]; in data-parallel
+        training also each other rank's model (its chains, buffer and random state) next to
+        it, in `rank_checkpoint`'s files, before rank 0's."""
+        path = self.run_info["checkpoint"]
+        if c is None or c.size == 1:
+            self.save(path)
+            return
+        if c.rank > 0:
+            self.save(rank_checkpoint(path, c.rank))
+        c.allgather(None)  # every rank's state is written before rank 0's model
+        if c.rank == 0:
+            self.save(path)
+
+    @contextlib.contextmanager
+    def _hook_for(self, c):
+        """Install data-parallel training's gradient hook for the duration of a run; the
+        caller's own hook, if any, runs after it and sees the averaged gradient."""
+        dist_hook = distributed.gradient_hook(c)
+        own = getattr(self, "_grad_fn", None)
+
+        def both(it, g):
+            dist_hook(it, g)
+            own(it, g)
+
+        self.set_grad_hook(dist_hook if own is None else both)
+        try:
+            yield
+        finally:
+            self.set_grad_hook(own)
 
     def set_grad_hook(self, fn) -> None:
         """Call fn(iteration, grad) in every training iteration, right after the parameter
@@ -281,7 +338,7 @@ class Model:
         h = self._handle()
         if fn is None:
             gocall(capi.SetGradHook, h, 0)
-            self._grad_hook = None
+            self._grad_hook = self._grad_fn = None
             return
         if not callable(fn):
             raise TypeError(f"fn must be callable or None, got {type(fn).__name__}")
@@ -298,6 +355,7 @@ class Model:
         cb = _GRAD_FN(call)
         gocall(capi.SetGradHook, h, ctypes.cast(cb, ctypes.c_void_p).value)
         self._grad_hook = (cb, state)  # kept alive while installed
+        self._grad_fn = fn
 
     def _train(self, h: int, n: int) -> int:
         """n iterations in Go; a divergence becomes DivergenceError."""
@@ -428,16 +486,22 @@ class _Interrupted(Exception):
         self.done = done
 
 
-def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int, deadline=None) -> None:
+def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int, deadline=None, agree=None) -> None:
     """Do `total` units of work as run(k) -> (units done, progress-bar postfix or None),
     in chunks sized to about CHUNK_SECONDS each so that Ctrl-C and the bar stay responsive,
     stopping after the chunk that passes `deadline` (a time.perf_counter() value) if given.
-    Ctrl-C raises _Interrupted with the units done."""
+    Ctrl-C raises _Interrupted with the units done. With agree (data-parallel training),
+    agree(k, done) -> (k, stop) sets each chunk's size and whether to stop before it, the
+    same on every rank (it raises _Interrupted itself)."""
     pbar = bar(total, desc, progress)
     done, chunk = 0, 1
     try:
         while done < total:
             n = min(chunk, total - done)
+            if agree is not None:
+                n, stop = agree(n, done)
+                if stop:
+                    break
             t0 = time.perf_counter()
             k, postfix = run(n)
             dt = time.perf_counter() - t0
@@ -452,6 +516,39 @@ def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int, deadl
         raise _Interrupted(done) from None
     finally:
         pbar.close()
+
+
+@contextlib.contextmanager
+def _agreed_chunks(c, deadline):
+    """The `agree` of `_in_chunks` for data-parallel training: chunk sizes and the deadline
+    are rank 0's; Ctrl-C on any rank (caught by a handler installed here, in the main thread)
+    stops every rank before the same chunk."""
+    flag = [False]
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            flag[0] = True
+
+        old = signal.signal(signal.SIGINT, on_sigint)
+
+    def agree(n, done):
+        late = deadline is not None and done > 0 and time.perf_counter() >= deadline
+        n, stop, interrupted = distributed.agree_on_chunk(c, n, late, flag[0])
+        if interrupted:
+            raise _Interrupted(done)
+        return n, stop
+
+    try:
+        yield agree
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+
+def rank_checkpoint(path: str, rank: int) -> str:
+    """The file holding rank `rank`'s part of a data-parallel checkpoint at path (rank 0's is
+    path itself: the model)."""
+    return path if rank == 0 else f"{path}.rank{rank}"
 
 
 def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
@@ -584,7 +681,7 @@ def _check_seconds(max_seconds):
 
 
 def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoint_every: int = 0,
-          max_seconds: float | None = None, **params) -> Model:
+          max_seconds: float | None = None, comm=None, **params) -> Model:
     """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
 
     Parameters (all keyword; see README "API at a glance" for the full list and defaults):
@@ -604,50 +701,96 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     one. With checkpoint alone, it is written at the end only. max_seconds stops training
     (after a whole iteration) once that much wall time has passed; `model.iteration` tells how
     far it got.
+
+    comm trains data-parallel across processes (see `anila.distributed`): an mpi4py
+    communicator (e.g. MPI.COMM_WORLD), a torch.distributed process group or "torch" (the
+    default group). Every rank calls train with its own shard X and the same settings;
+    batch_size is per rank; every rank returns the same model and history. Rank 0's
+    checkpoint file is the model; the other ranks' chains, buffers and random states go to
+    `<checkpoint>.rank<r>`.
     """
-    params, init_weights = _energy_object(params)
-    p = _config.resolve(params)
-    progress = check_bool("progress", progress)
-    path, every = _check_checkpoint(checkpoint, checkpoint_every)
-    max_seconds = _check_seconds(max_seconds)
-    if path is not None and not every:
-        every = max(p["iterations"], 1)
-    X, image_shape = _data_and_shape(X, p)
-    box = _config.clamp_box(p["clamp"], X)
+    c = distributed.wrap(comm)
+    err = None
+    try:
+        params, init_weights = _energy_object(params)
+        p = _config.resolve(params)
+        progress = check_bool("progress", progress)
+        path, every = _check_checkpoint(checkpoint, checkpoint_every)
+        max_seconds = _check_seconds(max_seconds)
+        if path is not None and not every:
+            every = max(p["iterations"], 1)
+        X, image_shape = _data_and_shape(X, p)
+    except (ValueError, TypeError) as exc:
+        if c is None:
+            raise
+        err = exc
+    stats = None
+    if c is not None:
+        summary = {} if err else {"settings": p, "dim": X.shape[1], "image_shape": image_shape,
+                                  "checkpoint": path, "checkpoint_every": every}
+        distributed.agree_on_start(c, err, summary)
+        stats = distributed.gather_stats(c, _config.data_stats(X))
+    else:
+        stats = _config.data_stats(X)
+    box = _config.clamp_box(p["clamp"], stats)
     p["_clamp_box"] = box
-    h = gocall(capi.NewModel, _config.model_options(p, X.shape[1], _config.noise_box(p, X), image_shape),
+    go_p = p if c is None else dict(p, seed=distributed.rank_seed(p["seed"], c.rank))
+    h = gocall(capi.NewModel, _config.model_options(go_p, X.shape[1], _config.noise_box(p, stats), image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
     _start_from_module(model, init_weights)
     if path is not None:
         model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
                           "data_sha256": _fingerprint(X)}
+        if c is not None and c.size > 1:
+            model.run_info.update(ranks=c.size, rank=c.rank)
     model._set_data(X)
-    model._run(p["iterations"], progress, callback, max_seconds)
+    if c is not None:
+        distributed.share_parameters(c, model)
+    model._run(p["iterations"], progress, callback, max_seconds, c)
     return model
 
 
-def resume(path, X, *, iterations: int | None = None, progress: bool = True, callback=None) -> Model:
+def resume(path, X, *, iterations: int | None = None, progress: bool = True, callback=None, comm=None) -> Model:
     """Continue a run that `train(..., checkpoint=path, checkpoint_every=N)` checkpointed:
     load it, check that X is the data it was trained on (checkpoints hold the model,
     optimizer, buffer and random state, not the data), and train up to the run's total
     iterations (or `iterations` in total when given), checkpointing as before. The result is
-    bit-identical to the uninterrupted run with the same seed."""
-    model = load(path)
-    info = model.run_info
-    if info is None or model.params is None:
-        model.close()
-        raise ValueError(f"{os.fspath(path)!r} is not a checkpoint of anila.train(checkpoint=..., "
-                         "checkpoint_every=...); continue a saved model with Model.fit_more")
-    Xp, _ = _data_and_shape(X, dict(model.params))
-    if _fingerprint(Xp) != info["data_sha256"]:
-        model.close()
-        raise ValueError(f"X is not the data the checkpoint {os.fspath(path)!r} was trained on "
-                         f"(shape {Xp.shape}, or different values); resume needs the same X")
-    target = info["iterations"] if iterations is None else check_int("iterations", iterations, 0)
+    bit-identical to the uninterrupted run with the same seed. A data-parallel run resumes
+    with comm and the same number of ranks, each with its own shard."""
+    c = distributed.wrap(comm)
+    ranks = 1 if c is None else c.size
+    rank = 0 if c is None else c.rank
+    model, err, target = None, None, 0
+    try:
+        mine = rank_checkpoint(os.fspath(path), rank)
+        model = load(mine)
+        info = model.run_info
+        if info is None or model.params is None:
+            raise ValueError(f"{mine!r} is not a checkpoint of anila.train(checkpoint=..., "
+                             "checkpoint_every=...); continue a saved model with Model.fit_more")
+        if int(info.get("ranks", 1)) != ranks:
+            raise ValueError(f"{mine!r} is a checkpoint of a run on {info.get('ranks', 1)} processes; resume "
+                             f"it on as many (this is {ranks})")
+        Xp, _ = _data_and_shape(X, dict(model.params))
+        if _fingerprint(Xp) != info["data_sha256"]:
+            raise ValueError(f"X is not the data the checkpoint {mine!r} was trained on "
+                             f"(shape {Xp.shape}, or different values); resume needs the same X")
+        target = info["iterations"] if iterations is None else check_int("iterations", iterations, 0)
+        progress = check_bool("progress", progress)
+    except (ValueError, TypeError, OSError) as exc:
+        if model is not None:
+            model.close()
+        if c is None:
+            raise
+        err = exc
+    if c is not None:
+        distributed.agree_on_start(c, err, {} if err else {"iteration": model.iteration, "target": target})
     info["checkpoint"] = os.path.abspath(os.fspath(path))
     model._set_data(Xp)
-    model._run(max(0, target - model.iteration), check_bool("progress", progress), callback)
+    if c is not None:
+        distributed.check_in_step(c, model)
+    model._run(max(0, target - model.iteration), progress, callback, None, c)
     return model
 
 
