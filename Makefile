@@ -10,7 +10,7 @@ VPY := $(VENV)/bin/python
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 ANILA_BLAS ?= openblas
 export ANILA_BLAS
-APT_PACKAGES := dataset-fashion-mnist
+APT_PACKAGES := dataset-fashion-mnist openmpi-bin libopenmpi-dev
 SOURCES := $(shell find anila capi python/anila -name '*.go' -o -name '*.py' -o -name '*.c' 2>/dev/null) setup.py pyproject.toml go.mod go.sum MANIFEST.in
 export GOFLAGS ?= -buildvcs=false
 export PATH := $(dir $(GO)):$(PATH)
@@ -87,7 +87,7 @@ test-go:
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/
 
 test-python:
-	cd python/tests && ../../$(VPY) -m pytest -q -p no:cacheprovider .
+	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider .
 
 ## test-quality: the long training-quality runs (every seed and case; about 10 minutes)
 test-quality: setup

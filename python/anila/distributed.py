@@ -6,7 +6,9 @@ start as rank 0's; in every iteration the parameter gradient is summed across ra
 communicator's allreduce, in place on anila's gradient buffer (no copy), and divided by the
 number of ranks, so every rank takes the same optimizer step and holds bit-identical
 parameters throughout (checked after every chunk of iterations). `batch_size` is per rank:
-with R ranks an iteration uses R × batch_size data points and as many chains.
+with R ranks an iteration uses R × batch_size data points and as many chains. `buffer_size`
+is the whole run's: each rank keeps 1/R of the replay buffer (`rank_buffer_size`), so that
+each persistent chain is refreshed as often as in one process with batch R × batch_size.
 
 Two engines are supported, both of which start fresh processes (anila's Go runtime does not
 survive fork):
@@ -48,6 +50,12 @@ def rank_seed(seed: int, rank: int) -> int:
     return (int(seed) + rank * 0x9E3779B97F4A7C15) % _SEED_SPAN
 
 
+def rank_buffer_size(buffer_size: int, size: int) -> int:
+    """Each rank's share of a replay buffer of buffer_size chains over `size` ranks (rounded
+    up)."""
+    return -(-int(buffer_size) // int(size))
+
+
 class Communicator:
     """What anila needs of a communicator (`wrap` makes one): its rank and size, in-place
     allreduce and broadcast of NumPy arrays, and gathering small Python objects."""
@@ -65,15 +73,26 @@ class Communicator:
     def allreduce(self, a: np.ndarray, op: str = "sum") -> None:
         """Reduce a (a contiguous float32 or float64 array) across ranks in place, op one of
         "sum", "min", "max"."""
-        raise NotImplementedError
+        self._guarded("an allreduce", self._allreduce, a, op)
 
     def bcast(self, a: np.ndarray) -> None:
         """Overwrite a on every rank with rank 0's a."""
-        raise NotImplementedError
+        self._guarded("a broadcast", self._bcast, a)
 
     def allgather(self, obj) -> list:
         """Every rank's obj (small, picklable), in rank order."""
-        raise NotImplementedError
+        return self._guarded("an allgather", self._allgather, obj)
+
+    def _guarded(self, what, fn, *args):
+        """fn(*args), a failure of which becomes DistributedError saying what failed where."""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            raise DistributedError(
+                f"rank {self.rank} of {self.size}: {what} over {self.backend} failed ({type(exc).__name__}: "
+                f"{exc}); another process has probably stopped. The model keeps the last iteration every "
+                "rank completed; anila.resume(checkpoint, X_local, comm=...) continues from the last "
+                "checkpoint") from exc
 
     def __repr__(self) -> str:
         return f"<anila.distributed.Communicator {self.backend} rank {self.rank} of {self.size}>"
@@ -92,13 +111,13 @@ class MPICommunicator(Communicator):
         self._MPI = MPI
         self._ops = {"sum": MPI.SUM, "min": MPI.MIN, "max": MPI.MAX}
 
-    def allreduce(self, a, op="sum"):
+    def _allreduce(self, a, op):
         self._c.Allreduce(self._MPI.IN_PLACE, a, op=self._ops[op])
 
-    def bcast(self, a):
+    def _bcast(self, a):
         self._c.Bcast(a, root=0)
 
-    def allgather(self, obj):
+    def _allgather(self, obj):
         return self._c.allgather(obj)
 
 
@@ -122,13 +141,13 @@ class TorchCommunicator(Communicator):
         self._root = 0 if group is None else dist.get_global_rank(group, 0)
         self._ops = {"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN, "max": dist.ReduceOp.MAX}
 
-    def allreduce(self, a, op="sum"):
+    def _allreduce(self, a, op):
         self._dist.all_reduce(self._torch.from_numpy(a), op=self._ops[op], group=self._g)
 
-    def bcast(self, a):
+    def _bcast(self, a):
         self._dist.broadcast(self._torch.from_numpy(a), src=self._root, group=self._g)
 
-    def allgather(self, obj):
+    def _allgather(self, obj):
         out = [None] * self.size
         self._dist.all_gather_object(out, obj, group=self._g)
         return out
@@ -171,16 +190,28 @@ def agree_on_start(c: Communicator, error: Exception | None, summary: dict) -> N
         if error is not None and len(failed) == 1:
             raise error
         raise ValueError("data-parallel training cannot start: " + "; ".join(failed))
-    ref = json.loads(everyone[0][1])
+    ref = _flat(json.loads(everyone[0][1]))
     diffs = []
     for r, (_, s) in enumerate(everyone[1:], start=1):
-        mine = json.loads(s)
+        mine = _flat(json.loads(s))
         for k in sorted(set(ref) | set(mine)):
             if ref.get(k) != mine.get(k):
                 diffs.append(f"rank {r} has {k}={mine.get(k)!r} where rank 0 has {ref.get(k)!r}")
     if diffs:
         raise ValueError("data-parallel training needs the same data dimension and training settings on every "
                          "rank: " + "; ".join(diffs))
+
+
+def _flat(d: dict) -> dict:
+    """A summary with its nested dicts' entries brought up to the top level, so that a
+    difference is reported by the setting's own name."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v))
+        else:
+            out[k] = v
+    return out
 
 
 def gather_stats(c: Communicator, stats: dict) -> dict:
@@ -201,11 +232,8 @@ def gradient_hook(c: Communicator):
         t0 = time.perf_counter()
         try:
             c.allreduce(grad)
-        except Exception as exc:
-            raise DistributedError(
-                f"rank {c.rank} of {size}: the gradient allreduce of iteration {iteration} failed "
-                f"({type(exc).__name__}: {exc}); another process has probably stopped. "
-                "anila.resume(checkpoint, X_local, comm=...) continues from the last checkpoint") from exc
+        except DistributedError as exc:
+            raise DistributedError(f"iteration {iteration}, the gradient's allreduce: {exc}") from exc.__cause__
         c.allreduce_seconds += time.perf_counter() - t0
         c.allreduce_calls += 1
         if size > 1:

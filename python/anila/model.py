@@ -705,7 +705,9 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     comm trains data-parallel across processes (see `anila.distributed`): an mpi4py
     communicator (e.g. MPI.COMM_WORLD), a torch.distributed process group or "torch" (the
     default group). Every rank calls train with its own shard X and the same settings;
-    batch_size is per rank; every rank returns the same model and history. Rank 0's
+    batch_size is per rank, buffer_size the whole run's (each of R ranks keeps 1/R of the
+    replay buffer, so R ranks × batch b sample as one process with batch R·b); every rank
+    returns the same model and history. Rank 0's
     checkpoint file is the model; the other ranks' chains, buffers and random states go to
     `<checkpoint>.rank<r>`.
     """
@@ -734,7 +736,10 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
         stats = _config.data_stats(X)
     box = _config.clamp_box(p["clamp"], stats)
     p["_clamp_box"] = box
-    go_p = p if c is None else dict(p, seed=distributed.rank_seed(p["seed"], c.rank))
+    go_p = p
+    if c is not None:  # each rank: its own stream and its share of the replay buffer
+        go_p = dict(p, seed=distributed.rank_seed(p["seed"], c.rank),
+                    buffer_size=distributed.rank_buffer_size(p["buffer_size"], c.size))
     h = gocall(capi.NewModel, _config.model_options(go_p, X.shape[1], _config.noise_box(p, stats), image_shape),
                _config.sampler_options(p, box))
     model = Model(h, p)
