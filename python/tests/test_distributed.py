@@ -189,3 +189,24 @@ def test_rank_seeds_and_buffer_shares():
     assert len(seeds) == 64 and all(0 <= s < 1 << 63 for s in seeds)
     assert anila.distributed.rank_buffer_size(10_000, 3) == 3334
     assert anila.distributed.rank_buffer_size(10_000, 1) == 10_000
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_mpi_example_runs(mpi, tmp_path):
+    cmd = ["mpiexec", "--oversubscribe", "-n", "2", sys.executable, "-m", "mpi4py", str(EXAMPLES / "train_mpi.py"),
+           "--iterations", "60", "--checkpoint", str(tmp_path / "ex.anila")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env={**os.environ, **MPI_ENV})
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "2 processes × batch 64: 60 iterations" in p.stdout, p.stdout
+    assert anila.load(tmp_path / "ex.anila").iteration == 60
+
+
+def test_torchrun_example_runs(torchrun, tmp_path):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(EXAMPLES / "train_torchrun.py"), "--iterations", "60", "--checkpoint", str(tmp_path / "ex.anila")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "2 processes × batch 64: 60 iterations" in p.stdout, p.stdout
+    assert anila.load(tmp_path / "ex.anila").iteration == 60
