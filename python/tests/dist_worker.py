@@ -10,6 +10,8 @@ Modes:
   quality   rings: held-out MMD and NLL of a model trained with comm
   kill      train with checkpoints; rank --victim kills itself with SIGKILL at iteration 55
   resume    continue the checkpointed run (--checkpoint) with comm
+  stop      --what deadline: max_seconds=0.5 on a long run; --what sigint: rank 1 gets SIGINT
+            at iteration 30; every rank's iteration and parameter digest are gathered
   mismatch  rank 1 passes data of another dimension (--what dim) or another lr (--what lr)
 """
 
@@ -139,6 +141,24 @@ def main():
             m = anila.resume(a.checkpoint, shard, progress=False, comm=comm)
         if rank == 0:
             out.update(iteration=m.iteration, params=digest(m.parameters()))
+
+    elif a.mode == "stop":
+        import warnings
+
+        anila.model.CHUNK_SECONDS = 1e-9
+        kw = dict(KW, iterations=1_000_000 if a.what == "deadline" else 200, seed=a.seed)
+
+        def poke(mod, hist):
+            if a.what == "sigint" and rank == 1 and mod.iteration == 30:
+                signal.raise_signal(signal.SIGINT)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = anila.train(shard, comm=comm, callback=poke, max_seconds=0.5 if a.what == "deadline" else None, **kw)
+        warned = any("interrupted" in str(w.message) for w in caught)
+        everyone = gather(comm, (m.iteration, digest(m.parameters()), warned))
+        if rank == 0:
+            out["ranks"] = everyone
 
     elif a.mode == "mismatch":
         kw = dict(KW, iterations=5, seed=a.seed)

@@ -138,6 +138,17 @@ def test_killed_rank_stops_the_job_and_the_checkpoint_resumes(mpi, tmp_path):
     assert resumed["params"] == whole["params"]
 
 
+def test_deadline_and_ctrl_c_stop_every_rank_at_the_same_iteration(mpi, tmp_path):
+    """max_seconds is rank 0's clock; SIGINT on rank 1 alone (at iteration 30) stops both
+    ranks after the same iteration, each warning that training was interrupted."""
+    r, _, _ = run_mpi(2, "stop", tmp_path, "--what", "deadline")
+    (it0, d0, _), (it1, d1, _) = r["ranks"]
+    assert 0 < it0 < 1_000_000 and (it0, d0) == (it1, d1), r
+    r, _, _ = run_mpi(2, "stop", tmp_path, "--what", "sigint")
+    (it0, d0, w0), (it1, d1, w1) = r["ranks"]
+    assert it0 == it1 == 30 and d0 == d1 and w0 and w1, r
+
+
 @pytest.mark.parametrize("what,message", [("dim", "rank 1 has dim=3 where rank 0 has 2"),
                                           ("lr", "rank 1 has lr=0.5 where rank 0 has 0.003")])
 def test_ranks_with_different_data_or_settings_all_fail_at_start(mpi, tmp_path, what, message):
