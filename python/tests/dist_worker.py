@@ -78,7 +78,7 @@ def main():
         seen = []
         kw = dict(KW, iterations=a.iterations, seed=a.seed)
         m = anila.train(shard, comm=comm, callback=lambda mod, h: seen.append((mod.iteration, digest(mod.parameters()))), **kw)
-        hist = {k: v.tolist() for k, v in m.history.items() if k != "seconds"}
+        hist = {k: v.tolist() for k, v in m.history.items()}
         everyone = gather(comm, (seen, digest(m.parameters()), hist, rank))
         if rank == 0:
             out["digests"] = [e[0] for e in everyone]
