@@ -147,10 +147,14 @@ func (a Activation[T]) Forward(p, x, y []T, n int) {
 	case GELU:
 		for i, v := range x {
 			xv := float64(v)
-			y[i] = T(0.5 * xv * (1 + math.Erf(xv/math.Sqrt2)))
+			y[i] = T(xv * normalCDF(xv))
 		}
 	}
 }
+
+// normalCDF is Φ(x) = ½·erfc(−x/√2), accurate in both tails (½(1 + erf(x/√2)) loses all
+// digits as Φ goes to 0).
+func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
 // softplusThreshold is torch.nn.Softplus's default: above it softplus(x) is x.
 const softplusThreshold = 20
@@ -211,7 +215,7 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 		// d/dx x·Φ(x) = Φ(x) + x·φ(x)
 		for i, v := range x {
 			xv := float64(v)
-			cdf := 0.5 * (1 + math.Erf(xv/math.Sqrt2))
+			cdf := normalCDF(xv)
 			pdf := math.Exp(-0.5*xv*xv) / math.Sqrt(2*math.Pi)
 			dx[i] = T(float64(dy[i]) * (cdf + xv*pdf))
 		}

@@ -47,6 +47,104 @@ static void ANILA_NAME(anila_tanh_f32)(const float *x, float *y, long n) {
 	for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (ANILA_NAME(anila_expf)(2.0f * x[i]) + 1.0f);
 }
 
+#include "kernels_math.h"
+
+// Tanh's backward pass (both dtypes): dy·(1 − y²), the Go loop's arithmetic.
+ANILA_ATTR static void ANILA_NAME(anila_tanh_back_f32)(const float *y, const float *dy, float *dx, long n) {
+	for (long i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+ANILA_ATTR static void ANILA_NAME(anila_tanh_back_f64)(const double *y, const double *dy, double *dx, long n) {
+	for (long i = 0; i < n; i++) dx[i] = dy[i] * (1.0 - y[i] * y[i]);
+}
+
+// float64 SiLU: x·σ(x) as x/(1 + exp(−x)); backward σ + y·(1 − σ) with σ = y/x (σ(x) itself
+// near 0), as the Go loop.
+ANILA_ATTR static void ANILA_NAME(anila_silu_f64)(const double *x, double *y, long n) {
+	for (long i = 0; i < n; i++) y[i] = x[i] / (1.0 + ANILA_NAME(anila_exp64)(-x[i]));
+}
+ANILA_ATTR static void ANILA_NAME(anila_silu_back_f64)(const double *x, const double *y, const double *dy, double *dx, long n) {
+	for (long i = 0; i < n; i++) {
+		double xv = x[i];
+		double s = (xv > 1e-6 || xv < -1e-6) ? y[i] / xv : 1.0 / (1.0 + ANILA_NAME(anila_exp64)(-xv));
+		dx[i] = dy[i] * (s + y[i] * (1.0 - s));
+	}
+}
+
+// float64 Tanh: sign(x)·(−e/(e + 2)), e = expm1(−2|x|), accurate near 0 as well.
+ANILA_ATTR static void ANILA_NAME(anila_tanh_f64)(const double *x, double *y, long n) {
+	for (long i = 0; i < n; i++) {
+		double a = x[i] < 0 ? -x[i] : x[i];
+		double e = ANILA_NAME(anila_expm1_64)(-2.0 * a);
+		double t = -e / (e + 2.0);
+		y[i] = x[i] < 0 ? -t : t;
+	}
+}
+
+// ELU (alpha 1): x if x > 0, else expm1(x); backward dy, or dy·(y + 1).
+ANILA_ATTR static void ANILA_NAME(anila_elu_f32)(const float *x, float *y, long n) {
+	for (long i = 0; i < n; i++) {
+		float v = x[i] < 0.0f ? x[i] : 0.0f;
+		float e = ANILA_NAME(anila_expm1_32)(v);
+		y[i] = x[i] > 0.0f ? x[i] : e;
+	}
+}
+ANILA_ATTR static void ANILA_NAME(anila_elu_f64)(const double *x, double *y, long n) {
+	for (long i = 0; i < n; i++) {
+		double v = x[i] < 0.0 ? x[i] : 0.0;
+		double e = ANILA_NAME(anila_expm1_64)(v);
+		y[i] = x[i] > 0.0 ? x[i] : e;
+	}
+}
+ANILA_ATTR static void ANILA_NAME(anila_elu_back_f32)(const float *x, const float *y, const float *dy, float *dx, long n) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + 1.0f);
+}
+ANILA_ATTR static void ANILA_NAME(anila_elu_back_f64)(const double *x, const double *y, const double *dy, double *dx, long n) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0 ? dy[i] : dy[i] * (y[i] + 1.0);
+}
+
+// Softplus (beta 1, threshold 20, as torch.nn.Softplus): x above 20, else
+// max(x, 0) + log1p(exp(−|x|)); backward dy·σ(x), σ(x) = 1/(1 + u) or u/(1 + u), u = exp(−|x|).
+#ifndef ANILA_SOFTPLUS
+#define ANILA_SOFTPLUS(T, SUF, EXP, LOG1P)                                                             \
+	ANILA_ATTR static void ANILA_NAME(anila_softplus_##SUF)(const T *x, T *y, long n) {              \
+		for (long i = 0; i < n; i++) {                                                              \
+			T v = x[i], a = v < 0 ? -v : v, pos = v > 0 ? v : 0;                                    \
+			T sp = pos + ANILA_NAME(LOG1P)(ANILA_NAME(EXP)(-a));                                     \
+			y[i] = v > 20 ? v : sp;                                                                 \
+		}                                                                                           \
+	}                                                                                               \
+	ANILA_ATTR static void ANILA_NAME(anila_softplus_back_##SUF)(const T *x, const T *dy, T *dx, long n) { \
+		for (long i = 0; i < n; i++) {                                                              \
+			T v = x[i], a = v < 0 ? -v : v;                                                         \
+			T u = ANILA_NAME(EXP)(-a), d = 1 / (1 + u);                                             \
+			T sg = v < 0 ? u * d : d;                                                               \
+			dx[i] = v > 20 ? dy[i] : dy[i] * sg;                                                    \
+		}                                                                                           \
+	}
+#endif
+ANILA_SOFTPLUS(float, f32, anila_exp32, anila_log1p01_32)
+ANILA_SOFTPLUS(double, f64, anila_exp64, anila_log1p01_64)
+
+// GELU (exact, as torch.nn.GELU): x·Φ(x); backward Φ(x) + x·φ(x), Φ and φ computed in
+// float64 for both dtypes.
+#ifndef ANILA_GELU
+#define ANILA_GELU(T, SUF)                                                                          \
+	ANILA_ATTR static void ANILA_NAME(anila_gelu_##SUF)(const T *x, T *y, long n) {                  \
+		for (long i = 0; i < n; i++) {                                                              \
+			double v = x[i];                                                                        \
+			y[i] = (T)(v * ANILA_NAME(anila_phi64)(v));                                             \
+		}                                                                                           \
+	}                                                                                               \
+	ANILA_ATTR static void ANILA_NAME(anila_gelu_back_##SUF)(const T *x, const T *dy, T *dx, long n) { \
+		for (long i = 0; i < n; i++) {                                                              \
+			double v = x[i], pdf = ANILA_NAME(anila_exp64)(-0.5 * v * v) * 0.3989422804014327;     \
+			dx[i] = (T)((double)dy[i] * (ANILA_NAME(anila_phi64)(v) + v * pdf));                    \
+		}                                                                                           \
+	}
+#endif
+ANILA_GELU(float, f32)
+ANILA_GELU(double, f64)
+
 // LeakyReLU forward and backward, for float (f32) and double (f64): a select, so the same
 // bits as the Go loops.
 #ifndef ANILA_LEAKY

@@ -5,7 +5,24 @@ package nn
 /*
 #cgo CFLAGS: -O3 -fno-fast-math
 const char *anila_kernels_isa(void);
-int anila_kernels_set_isa(int avx2);
+int anila_kernels_set_isa(int level);
+void anila_silu_f64(const double *x, double *y, long n);
+void anila_silu_back_f64(const double *x, const double *y, const double *dy, double *dx, long n);
+void anila_tanh_f64(const double *x, double *y, long n);
+void anila_tanh_back_f32(const float *y, const float *dy, float *dx, long n);
+void anila_tanh_back_f64(const double *y, const double *dy, double *dx, long n);
+void anila_elu_f32(const float *x, float *y, long n);
+void anila_elu_f64(const double *x, double *y, long n);
+void anila_elu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n);
+void anila_elu_back_f64(const double *x, const double *y, const double *dy, double *dx, long n);
+void anila_softplus_f32(const float *x, float *y, long n);
+void anila_softplus_f64(const double *x, double *y, long n);
+void anila_softplus_back_f32(const float *x, const float *dy, float *dx, long n);
+void anila_softplus_back_f64(const double *x, const double *dy, double *dx, long n);
+void anila_gelu_f32(const float *x, float *y, long n);
+void anila_gelu_f64(const double *x, double *y, long n);
+void anila_gelu_back_f32(const float *x, const float *dy, float *dx, long n);
+void anila_gelu_back_f64(const double *x, const double *dy, double *dx, long n);
 void anila_silu_f32(const float *x, float *y, long n);
 void anila_silu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n);
 void anila_tanh_f32(const float *x, float *y, long n);
@@ -26,38 +43,54 @@ func fp(s []float32) *C.float { return (*C.float)(unsafe.Pointer(&s[0])) }
 
 func dp64(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 
-// With the cblas build tag, float64 LeakyReLU runs in C too (a select: the same bits as the
-// Go loop); the other float64 activations stay in Go.
+// With the cblas build tag, the float64 activations run in C kernels that the compiler
+// vectorises (LeakyReLU's is a select: the same bits as the Go loop; the others agree with
+// Go's math package to a few ulps, see kernels_math.h).
 func init() {
 	activationKernels64 = func(kind ActivationKind, slope float64, x, y, dy, dx []float64, backward bool) bool {
 		n := C.long(len(x))
-		if kind != LeakyReLU {
-			return false
-		}
 		if n == 0 {
 			return true
 		}
-		if backward {
-			C.anila_leaky_back_f64(dp64(x), dp64(dy), dp64(dx), n, C.double(slope))
-		} else {
+		switch {
+		case kind == LeakyReLU && !backward:
 			C.anila_leaky_f64(dp64(x), dp64(y), n, C.double(slope))
+		case kind == LeakyReLU:
+			C.anila_leaky_back_f64(dp64(x), dp64(dy), dp64(dx), n, C.double(slope))
+		case kind == SiLU && !backward:
+			C.anila_silu_f64(dp64(x), dp64(y), n)
+		case kind == SiLU:
+			C.anila_silu_back_f64(dp64(x), dp64(y), dp64(dy), dp64(dx), n)
+		case kind == Tanh && !backward:
+			C.anila_tanh_f64(dp64(x), dp64(y), n)
+		case kind == Tanh:
+			C.anila_tanh_back_f64(dp64(y), dp64(dy), dp64(dx), n)
+		case kind == ELU && !backward:
+			C.anila_elu_f64(dp64(x), dp64(y), n)
+		case kind == ELU:
+			C.anila_elu_back_f64(dp64(x), dp64(y), dp64(dy), dp64(dx), n)
+		case kind == Softplus && !backward:
+			C.anila_softplus_f64(dp64(x), dp64(y), n)
+		case kind == Softplus:
+			C.anila_softplus_back_f64(dp64(x), dp64(dy), dp64(dx), n)
+		case kind == GELU && !backward:
+			C.anila_gelu_f64(dp64(x), dp64(y), n)
+		case kind == GELU:
+			C.anila_gelu_back_f64(dp64(x), dp64(dy), dp64(dx), n)
+		default:
+			return false
 		}
 		return true
 	}
 }
 
-// kernelISA names the instruction set the native kernels run ("avx2" or "baseline").
+// kernelISA names the instruction set the native kernels run ("avx512", "avx2" or
+// "baseline").
 func kernelISA() string { return C.GoString(C.anila_kernels_isa()) }
 
-// setKernelISA selects the AVX2 kernels (where the processor has them) or the baseline ones,
-// for tests; it returns whether AVX2 was in use before.
-func setKernelISA(avx2 bool) bool {
-	v := 0
-	if avx2 {
-		v = 1
-	}
-	return C.anila_kernels_set_isa(C.int(v)) != 0
-}
+// setKernelISA selects the kernels' instruction set (2 AVX-512, 1 AVX2, 0 baseline; at most
+// what the processor has), for tests and benchmarks; it returns the previous level.
+func setKernelISA(level int) int { return int(C.anila_kernels_set_isa(C.int(level))) }
 
 // With the cblas build tag, Conv2d's im2col and col2im run in C (vectorised by gcc).
 func init() {
@@ -76,9 +109,9 @@ func init() {
 	}
 }
 
-// With the cblas build tag, float32 activations run in C kernels that gcc vectorises
-// (AVX2 where the processor has it); they compute what the Go loops compute, to float32
-// rounding.
+// With the cblas build tag, the float32 activations run in C kernels that the compiler
+// vectorises (AVX-512 or AVX2 where the processor has it); they compute what the Go loops
+// compute, to a few float32 ulps.
 func init() {
 	activationKernels32 = func(kind ActivationKind, slope float32, x, y, dy, dx []float32, backward bool) bool {
 		n := C.long(len(x))
@@ -92,6 +125,20 @@ func init() {
 			C.anila_silu_back_f32(fp(x), fp(y), fp(dy), fp(dx), n)
 		case kind == Tanh && !backward:
 			C.anila_tanh_f32(fp(x), fp(y), n)
+		case kind == Tanh:
+			C.anila_tanh_back_f32(fp(y), fp(dy), fp(dx), n)
+		case kind == ELU && !backward:
+			C.anila_elu_f32(fp(x), fp(y), n)
+		case kind == ELU:
+			C.anila_elu_back_f32(fp(x), fp(y), fp(dy), fp(dx), n)
+		case kind == Softplus && !backward:
+			C.anila_softplus_f32(fp(x), fp(y), n)
+		case kind == Softplus:
+			C.anila_softplus_back_f32(fp(x), fp(dy), fp(dx), n)
+		case kind == GELU && !backward:
+			C.anila_gelu_f32(fp(x), fp(y), n)
+		case kind == GELU:
+			C.anila_gelu_back_f32(fp(x), fp(dy), fp(dx), n)
 		case kind == LeakyReLU && !backward:
 			C.anila_leaky_f32(fp(x), fp(y), n, C.float(slope))
 		case kind == LeakyReLU && backward:
