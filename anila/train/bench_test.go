@@ -23,6 +23,10 @@ func benchConfig(m sampler.Method) Config {
 }
 
 func benchTrainer[T nn.Float](b *testing.B, m sampler.Method, steps int) *Trainer[T] {
+	return benchTrainerArch[T](b, m, steps, benchArch)
+}
+
+func benchTrainerArch[T nn.Float](b *testing.B, m sampler.Method, steps int, arch nn.Arch) *Trainer[T] {
 	x64, _ := data.Toy("rings", 10000, 1)
 	x := make([]T, len(x64))
 	for i, v := range x64 {
@@ -30,7 +34,7 @@ func benchTrainer[T nn.Float](b *testing.B, m sampler.Method, steps int) *Traine
 	}
 	c := benchConfig(m)
 	c.Steps = steps
-	tr, err := New[T](c, benchArch, x, 10000)
+	tr, err := New[T](c, arch, x, 10000)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +42,11 @@ func benchTrainer[T nn.Float](b *testing.B, m sampler.Method, steps int) *Traine
 }
 
 func benchStep[T nn.Float](b *testing.B, m sampler.Method) {
-	tr := benchTrainer[T](b, m, 1)
+	benchStepArch[T](b, m, benchArch)
+}
+
+func benchStepArch[T nn.Float](b *testing.B, m sampler.Method, arch nn.Arch) {
+	tr := benchTrainerArch[T](b, m, 1, arch)
 	st := tr.state
 	tr.uniform(st.X)
 	tr.smp.Init(st)
@@ -75,5 +83,15 @@ func BenchmarkTrainIteration(b *testing.B) {
 	for _, m := range []sampler.Method{sampler.SGLD, sampler.AniLA} {
 		b.Run(fmt.Sprintf("%v/float32", m), func(b *testing.B) { benchIteration[float32](b, m) })
 		b.Run(fmt.Sprintf("%v/float64", m), func(b *testing.B) { benchIteration[float64](b, m) })
+	}
+}
+
+// BenchmarkLangevinStepActivation is BenchmarkLangevinStep's SGLD step with each activation.
+func BenchmarkLangevinStepActivation(b *testing.B) {
+	for _, act := range []string{"leakyrelu", "silu", "tanh", "elu", "softplus", "gelu"} {
+		arch := benchArch
+		arch.Activation = act
+		b.Run(act+"/float32", func(b *testing.B) { benchStepArch[float32](b, sampler.SGLD, arch) })
+		b.Run(act+"/float64", func(b *testing.B) { benchStepArch[float64](b, sampler.SGLD, arch) })
 	}
 }
