@@ -69,10 +69,14 @@ def torch_threads(n):
     torch.set_num_threads(n)
 
 
-def mlp_case(dtype, sampler, batch=256, hidden=(128, 128), steps=100):
+#: The activations with a row each (LeakyReLU, the default, has the full set of rows).
+OTHER_ACTIVATIONS = ("silu", "tanh", "elu", "softplus", "gelu")
+
+
+def mlp_case(dtype, sampler, batch=256, hidden=(128, 128), steps=100, activation="leakyrelu"):
     """An anila model and its torch twin for the toy MLP configuration."""
     X = anila.datasets.rings(10_000, seed=0)
-    m = anila.new_model(2, hidden=hidden, sampler=sampler, dtype=dtype, steps=steps, batch_size=batch,
+    m = anila.new_model(2, hidden=hidden, activation=activation, sampler=sampler, dtype=dtype, steps=steps, batch_size=batch,
                         buffer_size=max(10_000, batch), step_size=0.01, threshold=0.1, init="noise",
                         clamp=None)
     return X, m, m.to_torch()
@@ -189,20 +193,20 @@ def peer_rows(args, threads):
     rows = []
     k_step, k_iter = (5, 2) if args.quick else (50, 5)
     X = anila.datasets.rings(10_000, seed=0)
-    for sampler in ("sgld",):
+    sampler = "sgld"
+    for dtype in ("float32", "float64"):
         m = anila.new_model(2, hidden=(128, 128), sampler=sampler, steps=20, batch_size=128, buffer_size=10_000,
-                            step_size=0.01, init="buffer", clamp=None, seed=0)
-        peer = TorchEBMCase(m.to_torch(), "float32", 0.01, 1.0, 20, 10_000, m.params["lr"])
-        z0 = np.random.default_rng(0).uniform(-3, 3, size=(256, 2)).astype(np.float32)
+                            step_size=0.01, init="buffer", clamp=None, seed=0, dtype=dtype)
+        peer = TorchEBMCase(m.to_torch(), dtype, 0.01, 1.0, 20, 10_000, m.params["lr"])
+        z0 = np.random.default_rng(0).uniform(-3, 3, size=(256, 2)).astype(dtype)
         a, t = measure(args.reps, lambda: anila_steps(m, z0, k_step), lambda: peer.steps(z0, k_step))
         rows.append(dict(model="mlp 2-128-128-1", what="langevin step (256 chains)", batch=256, threads=threads,
-                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
-        a, t = measure(args.reps, lambda: anila_iters(m, X, k_iter), lambda: peer.iters(X, k_iter, 128))
+                         dtype=dtype, sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+        a, t = measure(args.reps, lambda: anila_iters(m, X.astype(dtype), k_iter), lambda: peer.iters(X, k_iter, 128))
         rows.append(dict(model="mlp 2-128-128-1", what="PCD train iteration (K=20)", batch=128, threads=threads,
-                         dtype="float32", sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
+                         dtype=dtype, sampler=sampler, peer=f"TorchEBM {torchebm.__version__}", anila=summary(a), torch=summary(t)))
         m.close()
-        if args.only == "mlp":
-            continue
+    if args.only != "mlp":
         Xi, mc, mod = conv_case(sampler)
         peer = TorchEBMCase(mod, "float32", 1.0, 0.01, 60, 10_000, mc.params["lr"])
         z0 = np.random.default_rng(0).uniform(-1, 1, size=(64, Xi.shape[1])).astype(np.float32)
@@ -282,6 +286,13 @@ def main():
                 a, t = measure(args.reps, lambda: anila_iters(m, X, iter_k), lambda: torch_iters(mod, X, iter_k, m.params, cfg))
                 rows.append(dict(model="mlp 2-128-128-1", what="train iteration (K=100)", batch=256, threads=threads,
                                  dtype=dtype, sampler=sampler, anila=summary(a), torch=summary(t)))
+                m.close()
+            for act in OTHER_ACTIVATIONS:
+                X, m, mod = mlp_case(dtype, "sgld", activation=act)
+                cfg = at.sampler_kwargs(m.params)
+                a, t = measure(args.reps, lambda: anila_iters(m, X, iter_k), lambda: torch_iters(mod, X, iter_k, m.params, cfg))
+                rows.append(dict(model=f"mlp 2-128-128-1 {act}", what="train iteration (K=100)", batch=256,
+                                 threads=threads, dtype=dtype, sampler="sgld", anila=summary(a), torch=summary(t)))
                 m.close()
         if args.peers:
             rows += peer_rows(args, threads)
