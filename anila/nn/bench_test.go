@@ -99,3 +99,46 @@ func benchActivation[T Float](b *testing.B, kind ActivationKind) {
 		a.Backward(nil, x, y, dy, dx, nil, rows)
 	}
 }
+
+// BenchmarkConvWinograd times a stride-1 3×3 convolution's forward pass and input gradient
+// (what a Langevin step needs) over 16 examples, by Winograd and by im2col + GEMM, float32,
+// one thread, for a few channel counts and map sizes (winograd.go: it did not win here).
+func BenchmarkConvWinograd(b *testing.B) {
+	for _, ch := range []int{8, 16, 32, 64, 128, 256} {
+		for _, hw := range []int{8, 16, 32} {
+			c := Conv2d[float32]{InC: ch, OutC: ch, H: hw, W: hw, K: 3, Stride: 1, Pad: 1}
+			for _, wino := range []bool{true, false} {
+				name := fmt.Sprintf("ch=%d/%dx%d/im2col", ch, hw, hw)
+				if wino {
+					name = fmt.Sprintf("ch=%d/%dx%d/winograd", ch, hw, hw)
+				}
+				b.Run(name, func(b *testing.B) {
+					old := winogradOn
+					defer func() { winogradOn = old }()
+					const n = 16
+					rng := rand.New(rand.NewPCG(1, 2))
+					p := make([]float32, c.NumParams())
+					c.Init(p, rng)
+					x, dy := make([]float32, n*c.InSize()), make([]float32, n*c.OutSize())
+					for i := range x {
+						x[i] = float32(rng.NormFloat64())
+					}
+					for i := range dy {
+						dy[i] = float32(rng.NormFloat64())
+					}
+					y, dx := make([]float32, len(dy)), make([]float32, len(x))
+					// the scratch of the larger of the two paths
+					winogradOn = true
+					scratch := make([]float32, max(c.ScratchSize(), (c.InC*9+c.OutC)*c.group()*c.OutH()*c.OutW()))
+					winogradOn = wino
+					b.ReportAllocs()
+					for b.Loop() {
+						c.ForwardScratch(p, x, y, n, scratch)
+						c.BackwardScratch(p, x, y, dy, dx, nil, n, scratch)
+					}
+					b.ReportMetric(2*2*float64(c.OutC*c.InC*9*c.OutH()*c.OutW())*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

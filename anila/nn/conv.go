@@ -10,7 +10,8 @@ import (
 // Conv2d is a 2-D convolution over NCHW images of InC×H×W: OutC filters of K×K with the given
 // Stride and zero Padding, as torch.nn.Conv2d computes it. Parameters: the weight
 // (OutC×InC×K×K, PyTorch's order) then the bias (OutC). It runs as im2col + GEMM per
-// group of examples (see convGemmN), with scratch space from the Workspace.
+// group of examples (see convGemmN), with scratch space from the Workspace (winograd.go has
+// a Winograd path for stride-1 3×3 layers, off: it measured slower).
 type Conv2d[T Float] struct {
 	InC, OutC, H, W, K, Stride, Pad int
 	// NoBias leaves the bias out (torch.nn.Conv2d(..., bias=False)): the parameters are the
@@ -87,7 +88,7 @@ func (c Conv2d[T]) group() int {
 // group's outputs (or output gradients) in channel-major order.
 func (c Conv2d[T]) ScratchSize() int {
 	n := c.group() * c.OutH() * c.OutW()
-	return (c.InC*c.K*c.K + c.OutC) * n
+	return max((c.InC*c.K*c.K+c.OutC)*n, c.winogradScratch())
 }
 
 // span is the range [lo, hi) of output columns ox whose input column ox·Stride − Pad + kx
@@ -211,6 +212,10 @@ func (c Conv2d[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 
 // ForwardScratch computes y = conv(x) + b for n images, one GEMM per group of examples.
 func (c Conv2d[T]) ForwardScratch(p, x, y []T, n int, scratch []T) {
+	if c.winograd() {
+		c.winogradForward(p, x, y, n, scratch)
+		return
+	}
 	kk := c.InC * c.K * c.K
 	ohw := c.OutH() * c.OutW()
 	w, b := p[:c.OutC*kk], p[c.OutC*kk:c.NumParams()]
@@ -241,6 +246,13 @@ func (c Conv2d[T]) ForwardScratch(p, x, y []T, n int, scratch []T) {
 // BackwardScratch writes dx (when not nil) and adds the weight and bias gradients into dp
 // (when not nil), one GEMM per group of examples.
 func (c Conv2d[T]) BackwardScratch(p, x, y, dy, dx, dp []T, n int, scratch []T) {
+	if c.winograd() && dx != nil {
+		if dp != nil {
+			c.BackwardScratch(p, x, y, dy, nil, dp, n, scratch) // the weight gradient by im2col
+		}
+		c.winogradInputGrad(p, dy, dx, n, scratch)
+		return
+	}
 	kk := c.InC * c.K * c.K
 	ohw := c.OutH() * c.OutW()
 	w := p[:c.OutC*kk]

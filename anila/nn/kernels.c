@@ -1,7 +1,7 @@
 //go:build cblas
 
 // Native kernels for the cblas build, called by kernels_c.go: the activations (float32 and
-// float64), im2col and col2im. kernels_body.h holds their bodies (kernels_math.h the
+// float64), im2col and col2im, and Winograd's tile transforms. kernels_body.h holds their bodies (kernels_math.h the
 // elementary functions); it is compiled three times, for AVX-512, AVX2 and baseline x86-64,
 // and each public function calls the copy that the processor can run (cpuid, checked once at
 // load). This is done by hand rather than with target_clones, whose
@@ -134,3 +134,11 @@ ANILA_DISPATCH(anila_im2col_f32, (const float *S, float *D, long ld, long inC, l
 ANILA_DISPATCH(anila_im2col_f64, (const double *S, double *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
 ANILA_DISPATCH(anila_col2im_f32, (const float *S, float *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
 ANILA_DISPATCH(anila_col2im_f64, (const double *S, double *D, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow), ANILA_PATCH_ARGS)
+ANILA_DISPATCH(anila_wino_inputs_f32, (const float *img, long h, long w, long pad, long ty, long tx, float *v, long plane),
+               (img, h, w, pad, ty, tx, v, plane))
+ANILA_DISPATCH(anila_wino_inputs_f64, (const double *img, long h, long w, long pad, long ty, long tx, double *v, long plane),
+               (img, h, w, pad, ty, tx, v, plane))
+ANILA_DISPATCH(anila_wino_outputs_f32, (const float *m, long plane, long ty, long tx, long oh, long ow, float b, float *y),
+               (m, plane, ty, tx, oh, ow, b, y))
+ANILA_DISPATCH(anila_wino_outputs_f64, (const double *m, long plane, long ty, long tx, long oh, long ow, double b, double *y),
+               (m, plane, ty, tx, oh, ow, b, y))

@@ -48,6 +48,7 @@ static void ANILA_NAME(anila_tanh_f32)(const float *x, float *y, long n) {
 }
 
 #include "kernels_math.h"
+#include "kernels_winograd.h"
 
 // Tanh's backward pass (both dtypes): dy·(1 − y²), the Go loop's arithmetic.
 ANILA_ATTR static void ANILA_NAME(anila_tanh_back_f32)(const float *y, const float *dy, float *dx, long n) {

@@ -34,6 +34,10 @@ void anila_im2col_f32(const float *x, float *cols, long ld, long inC, long H, lo
 void anila_im2col_f64(const double *x, double *cols, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
 void anila_col2im_f32(const float *cols, float *dx, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
 void anila_col2im_f64(const double *cols, double *dx, long ld, long inC, long H, long W, long K, long s, long pad, long oh, long ow);
+void anila_wino_inputs_f32(const float *img, long h, long w, long pad, long ty, long tx, float *v, long plane);
+void anila_wino_inputs_f64(const double *img, long h, long w, long pad, long ty, long tx, double *v, long plane);
+void anila_wino_outputs_f32(const float *m, long plane, long ty, long tx, long oh, long ow, float b, float *y);
+void anila_wino_outputs_f64(const double *m, long plane, long ty, long tx, long oh, long ow, double b, double *y);
 */
 import "C"
 
@@ -147,5 +151,23 @@ func init() {
 			return false
 		}
 		return true
+	}
+}
+
+// With the cblas build tag, Winograd's tile transforms run in C (vectorised by the compiler).
+func init() {
+	winoKernels.inputs = func(img unsafe.Pointer, h, w, pad, ty, tx int, v unsafe.Pointer, plane int, is64 bool) {
+		if is64 {
+			C.anila_wino_inputs_f64((*C.double)(img), C.long(h), C.long(w), C.long(pad), C.long(ty), C.long(tx), (*C.double)(v), C.long(plane))
+			return
+		}
+		C.anila_wino_inputs_f32((*C.float)(img), C.long(h), C.long(w), C.long(pad), C.long(ty), C.long(tx), (*C.float)(v), C.long(plane))
+	}
+	winoKernels.outputs = func(m unsafe.Pointer, plane, ty, tx, oh, ow int, b float64, y unsafe.Pointer, is64 bool) {
+		if is64 {
+			C.anila_wino_outputs_f64((*C.double)(m), C.long(plane), C.long(ty), C.long(tx), C.long(oh), C.long(ow), C.double(b), (*C.double)(y))
+			return
+		}
+		C.anila_wino_outputs_f32((*C.float)(m), C.long(plane), C.long(ty), C.long(tx), C.long(oh), C.long(ow), C.float(b), (*C.float)(y))
 	}
 }
