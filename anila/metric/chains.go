@@ -56,17 +56,33 @@ func ESS(draws []float64, chains, n int) (float64, error) {
 		return sum / float64(m)
 	}
 	rho := func(t int) float64 { return 1 - (w-acov(t))/varPlus }
-	// Geyer: sum pairs Γ_k = ρ_{2k} + ρ_{2k+1} while positive, made monotone
-	tau := -1.0
-	prev := math.Inf(1)
-	for k := 0; 2*k+1 < h; k++ {
-		g := rho(2*k) + rho(2*k+1)
-		if g <= 0 {
-			break
+	// Geyer's initial positive sequence of pairs ρ_{2k} + ρ_{2k+1}, then his initial monotone
+	// sequence, with Stan's last positive even term: step for step Stan's (and ArviZ's)
+	// estimator, which python/tests/test_metrics.py checks against ArviZ.
+	rhoT := make([]float64, h)
+	rhoEven, rhoOdd := 1.0, rho(1)
+	rhoT[0], rhoT[1] = rhoEven, rhoOdd
+	t := 1
+	for t < h-3 && rhoEven+rhoOdd > 0 {
+		rhoEven, rhoOdd = rho(t+1), rho(t+2)
+		if rhoEven+rhoOdd >= 0 {
+			rhoT[t+1], rhoT[t+2] = rhoEven, rhoOdd
 		}
-		g = math.Min(g, prev)
-		prev = g
-		tau += 2 * g
+		t += 2
+	}
+	maxT := t - 2
+	if rhoEven > 0 {
+		rhoT[maxT+1] = rhoEven
+	}
+	for t := 1; t <= maxT-2; t += 2 {
+		if rhoT[t+1]+rhoT[t+2] > rhoT[t-1]+rhoT[t] {
+			rhoT[t+1] = (rhoT[t-1] + rhoT[t]) / 2
+			rhoT[t+2] = rhoT[t+1]
+		}
+	}
+	tau := -1.0 + rhoT[maxT+1]
+	for _, r := range rhoT[:maxT+1] {
+		tau += 2 * r
 	}
 	tau = math.Max(tau, 1/math.Log10(float64(m*h)))
 	return float64(m*h) / tau, nil

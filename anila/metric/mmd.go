@@ -8,7 +8,8 @@ import (
 
 // MMD2 is the unbiased estimate of the squared maximum mean discrepancy between the n×d
 // sample x and the m×d sample y under the RBF kernel exp(−‖a−b‖²/(2σ²)). A bandwidth σ <= 0
-// takes the median heuristic: the median distance between points of the pooled sample.
+// takes the median heuristic: the median distance between points of the pooled sample (of
+// its first 1,000 points: up to 500 of x, then y's).
 // It can be slightly negative when the two distributions agree.
 func MMD2(x []float64, n int, y []float64, m int, d int, sigma float64) (float64, error) {
 	if n < 2 || m < 2 {
@@ -77,5 +78,8 @@ func MedianDistance(x []float64, n int, y []float64, m int, d int) float64 {
 		return 0
 	}
 	sort.Float64s(ds)
+	if h := len(ds) / 2; len(ds)%2 == 0 {
+		return (ds[h-1] + ds[h]) / 2
+	}
 	return ds[len(ds)/2]
 }
