@@ -18,6 +18,8 @@ survive fork):
   whole job when one rank raises, instead of leaving the others waiting.)
 - torch.distributed: pass a process group, or ``"torch"`` for the default one, after
   ``torch.distributed.init_process_group("gloo", timeout=...)``; launch with ``torchrun``.
+  End with ``torch.distributed.destroy_process_group()``: gloo's threads must stop before the
+  interpreter exits, or the process may abort on its way out.
 
 Stopping is agreed: the deadline (`max_seconds`) and the size of each chunk of iterations
 come from rank 0, Ctrl-C on any rank stops every rank after the same iteration, and a

@@ -180,6 +180,11 @@ def main():
         with open(a.out, "w") as f:
             json.dump(out, f)
     sys.stdout.flush()
+    if a.backend == "torch":  # gloo's threads must stop before the interpreter exits
+        import torch.distributed as dist
+
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
