@@ -123,7 +123,7 @@ ANILA_ATTR static void ANILA_NAME(anila_elu_back_f64)(const double *x, const dou
 		}                                                                                           \
 	}
 #endif
-ANILA_SOFTPLUS(float, f32, anila_exp32, anila_log1p01_32)
+ANILA_SOFTPLUS(float, f32, anila_expf, anila_log1p01_32)
 ANILA_SOFTPLUS(double, f64, anila_exp64, anila_log1p01_64)
 
 // GELU (exact, as torch.nn.GELU): x·Φ(x); backward Φ(x) + x·φ(x), Φ and φ computed in

@@ -64,14 +64,11 @@ ANILA_ATTR static inline float ANILA_NAME(anila_expm1_core32)(float x, float *sc
 	return r + r * r * q;
 }
 
+// anila_expm1_32 is exp(x) − 1 in float32, accurate near 0 (float32 exp itself is anila_expf in
+// kernels_body.h, the algorithm of the Go loops' expf32).
 ANILA_ATTR static inline float ANILA_NAME(anila_expm1_32)(float x) {
 	float s, p = ANILA_NAME(anila_expm1_core32)(x, &s);
 	return s * p + (s - 1.0f);
-}
-
-ANILA_ATTR static inline float ANILA_NAME(anila_exp32)(float x) {
-	float s, p = ANILA_NAME(anila_expm1_core32)(x, &s);
-	return s + s * p;
 }
 
 // anila_log1p01_64 is log(1 + u) for u in [0, 1]: w = 1 + u = 2^e·m with m in [1/√2, √2],

@@ -472,7 +472,7 @@ func (t *Trainer[T]) finish(info sampler.Info, start time.Time) error {
 	if what != "" {
 		return t.diverged(what)
 	}
-	if err := t.step(); err != nil {
+	if err := t.step(st.gradNorm); err != nil {
 		return err
 	}
 	t.record(st, info, start)
@@ -526,13 +526,13 @@ func norm[T nn.Float](g []T) float64 {
 
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// step clips t.grad (GradClip, as torch.nn.utils.clip_grad_norm_: scale by
-// max_norm/(norm + 1e-6) when that is < 1) and applies the optimizer; a non-finite
+// step clips t.grad, whose norm is gradNorm (GradClip, as torch.nn.utils.clip_grad_norm_:
+// scale by max_norm/(norm + 1e-6) when that is < 1) and applies the optimizer; a non-finite
 // parameter after it is a divergence, and the iteration is undone.
-func (t *Trainer[T]) step() error {
+func (t *Trainer[T]) step(gradNorm float64) error {
 	c := &t.Config
 	if c.GradClip > 0 {
-		if coef := c.GradClip / (norm(t.grad) + 1e-6); coef < 1 {
+		if coef := c.GradClip / (gradNorm + 1e-6); coef < 1 {
 			s := T(coef)
 			for i := range t.grad {
 				t.grad[i] *= s

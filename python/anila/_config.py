@@ -187,22 +187,28 @@ def check_dtype(value) -> str:
     return check_choice("dtype", value, DTYPES)
 
 
-def data_stats(X) -> dict:
-    """What the clamp and noise boxes need of the training data X (n, d): its count, range,
-    and per-coordinate mean and standard deviation."""
-    X64 = np.asarray(X, dtype=np.float64)
-    return {"n": int(X64.shape[0]), "min": float(X64.min()), "max": float(X64.max()),
-            "mean": X64.mean(axis=0), "std": X64.std(axis=0)}
+def data_stats(X, p: dict) -> dict:
+    """What the clamp and noise boxes of parameters p need of the training data X (n, d): its
+    count and range, and, for the 'central' noise box only, the per-coordinate mean and
+    standard deviation (computed in float64; image data never needs them, and a float64 copy
+    of an image set is large)."""
+    stats = {"n": int(X.shape[0]), "min": float(X.min()), "max": float(X.max())}
+    if _noise_box_kind(p) == "central":
+        X64 = np.asarray(X, dtype=np.float64)
+        stats["mean"], stats["std"] = X64.mean(axis=0), X64.std(axis=0)
+    return stats
 
 
 def pooled_stats(parts: list) -> dict:
     """The `data_stats` of the union of data sets from the stats of each (data-parallel
     training: one part per process)."""
     n = sum(q["n"] for q in parts)
-    mean = sum(q["n"] * q["mean"] for q in parts) / n
-    var = sum(q["n"] * (q["std"] ** 2 + (q["mean"] - mean) ** 2) for q in parts) / n
-    return {"n": n, "min": min(q["min"] for q in parts), "max": max(q["max"] for q in parts),
-            "mean": mean, "std": np.sqrt(var)}
+    out = {"n": n, "min": min(q["min"] for q in parts), "max": max(q["max"] for q in parts)}
+    if "mean" in parts[0]:
+        mean = sum(q["n"] * q["mean"] for q in parts) / n
+        var = sum(q["n"] * (q["std"] ** 2 + (q["mean"] - mean) ** 2) for q in parts) / n
+        out["mean"], out["std"] = mean, np.sqrt(var)
+    return out
 
 
 def clamp_box(clamp, stats: dict) -> tuple[float, float]:
@@ -227,9 +233,7 @@ def noise_box(p: dict, stats: dict) -> tuple[float, float]:
     anila/train/trainer.go CentralBox has the measurements), 'data' the data's range; 'auto'
     is 'central' for MLPs and 'data' for the image energies (short-run EBMs start from noise
     over the pixel range)."""
-    nb = p["noise_box"]
-    if nb == "auto":
-        nb = "data" if is_image(p) else "central"
+    nb = _noise_box_kind(p)
     if nb == "data":
         lo, hi = stats["min"], stats["max"]
     elif nb == "central":
@@ -238,6 +242,15 @@ def noise_box(p: dict, stats: dict) -> tuple[float, float]:
     else:
         return nb
     return (lo, hi) if lo < hi else (lo - 1.0, hi + 1.0)
+
+
+def _noise_box_kind(p: dict):
+    """The noise box setting with 'auto' resolved: 'central' for MLPs, 'data' for the image
+    energies, else as given ('data', 'central' or a (lo, hi) pair)."""
+    nb = p["noise_box"]
+    if nb == "auto":
+        return "data" if is_image(p) else "central"
+    return nb
 
 
 def sampler_options(p: dict, box=(0.0, 0.0)):

@@ -726,14 +726,12 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
         if c is None:
             raise
         err = exc
-    stats = None
+    stats = _config.data_stats(X, p) if err is None else None
     if c is not None:
         summary = {} if err else {"settings": p, "dim": X.shape[1], "image_shape": image_shape,
                                   "checkpoint": path, "checkpoint_every": every}
         distributed.agree_on_start(c, err, summary)
-        stats = distributed.gather_stats(c, _config.data_stats(X))
-    else:
-        stats = _config.data_stats(X)
+        stats = distributed.gather_stats(c, stats)
     box = _config.clamp_box(p["clamp"], stats)
     p["_clamp_box"] = box
     go_p = p
