@@ -66,6 +66,10 @@ type Options struct {
 	Dim int
 	// Hidden are the hidden layer widths.
 	Hidden []int
+	// InShift and InScale, when InScale > 0, make an MLP see (x − InShift)/InScale: the
+	// Python package sets them from the training data (nn.Net.SetInputStandardization).
+	InShift []float64
+	InScale float64
 	// Activation is "silu", "swish", "leakyrelu", "tanh", "elu", "softplus" or "gelu"; Slope
 	// is LeakyReLU's.
 	Activation string
@@ -81,6 +85,15 @@ type Options struct {
 	// Optimizer is "adam" or "sgd".
 	Optimizer                       string
 	LR, Beta1, Beta2, Eps, Momentum float64
+	// LRDecay is the iterations of the learning rate's cosine decay to LR·LRFloor (0: none).
+	LRDecay int
+	LRFloor float64
+	// Jump is the probability of a data-driven jump per chain and iteration; JumpWidth its
+	// proposal's sd around data points (data units), per coordinate or one for all.
+	Jump      float64
+	JumpWidth []float64
+	// ThresholdQuantile adapts AniLA's b to this quantile of |∂f/∂z_i| (0: b fixed).
+	ThresholdQuantile float64
 	// L2 is the energy penalty α; DataNoise the sd added to data; GradClip the norm cap.
 	L2, DataNoise, GradClip float64
 	// NoiseLo and NoiseHi bound the uniform noise chains start from (data range if Lo >= Hi).
@@ -99,7 +112,7 @@ func DefaultOptions() Options {
 	c := train.DefaultConfig()
 	return Options{Energy: "mlp", Dim: 2, Hidden: []int{128, 128}, Activation: "leakyrelu", Slope: 0.05,
 		Dtype: "float32", Steps: c.Steps, BatchSize: c.BatchSize, Init: c.Init.String(),
-		BufferSize: c.BufferSize, Reinit: c.Reinit, Optimizer: c.Optimizer.String(), LR: c.LR,
+		BufferSize: c.BufferSize, Reinit: c.Reinit, Optimizer: c.Optimizer.String(), LR: c.LR, LRDecay: c.LRDecay, LRFloor: c.LRFloor,
 		Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, Momentum: c.Momentum, L2: c.L2,
 		DataNoise: c.DataNoise, GradClip: c.GradClip, DataInit: c.DataInit}
 }
@@ -146,7 +159,14 @@ func (o Options) arch() (nn.Arch, error) {
 	if _, err := nn.ParseActivation(o.Activation); err != nil {
 		return nn.Arch{}, fmt.Errorf("activation must be one of silu, swish, leakyrelu, tanh, elu, softplus, gelu; got %q", o.Activation)
 	}
-	return nn.Arch{Kind: o.Energy, In: o.Dim, Hidden: append([]int(nil), o.Hidden...), Activation: o.Activation, Slope: o.Slope}, nil
+	a := nn.Arch{Kind: o.Energy, In: o.Dim, Hidden: append([]int(nil), o.Hidden...), Activation: o.Activation, Slope: o.Slope}
+	if o.InScale != 0 {
+		a.InShift, a.InScale = append([]float64(nil), o.InShift...), o.InScale
+		if _, err := nn.Build[float32](a); err != nil {
+			return nn.Arch{}, err
+		}
+	}
+	return a, nil
 }
 
 func (o Options) config(s SamplerOptions) (train.Config, error) {
@@ -163,7 +183,7 @@ func (o Options) config(s SamplerOptions) (train.Config, error) {
 		return train.Config{}, err
 	}
 	return train.Config{Sampler: sc, Steps: o.Steps, BatchSize: o.BatchSize, Init: in,
-		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, Beta1: o.Beta1,
+		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, LRDecay: o.LRDecay, LRFloor: o.LRFloor, ThresholdQuantile: o.ThresholdQuantile, Jump: o.Jump, JumpWidth: append([]float64(nil), o.JumpWidth...), Beta1: o.Beta1,
 		Beta2: o.Beta2, Eps: o.Eps, Momentum: o.Momentum, L2: o.L2, DataNoise: o.DataNoise,
 		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, DataInit: o.DataInit, Recover: o.Recover, Seed: uint64(o.Seed)}, nil
 }

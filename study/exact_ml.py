@@ -26,12 +26,16 @@ from anila import metrics
 LIM = ((-4.5, 4.5), (-4.5, 4.5))
 
 
-def train_exact(X, *, hidden=(128, 128), activation="leakyrelu", steps=1500, batch=512, lr=3e-3, grid=100,
+def train_exact(X, *, hidden=None, activation=None, steps=1500, batch=512, lr=3e-3, grid=100,
                 lim=LIM, seed=0, progress=False):
     """An anila Model (float64) trained on the (n, 2) points X by exact maximum likelihood;
-    its parameters start from anila's initialisation with `seed`."""
+    its parameters start from anila's initialisation with `seed`. hidden and activation
+    default to the library's MLP defaults."""
     import torch
 
+    d = anila.model_defaults()
+    hidden = d["hidden"] if hidden is None else hidden
+    activation = d["activation"] if activation is None else activation
     torch.manual_seed(seed)
     model = anila.new_model(2, hidden=hidden, activation=activation, dtype="float64", seed=seed, data_init=False)
     net = model.to_torch()

@@ -26,6 +26,10 @@ type Arch struct {
 	// Layers is the architecture as layer specs: given for Kind "layers", filled from the
 	// preset by Expanded for the others.
 	Layers []LayerSpec `json:"layers,omitempty"`
+	// InShift and InScale, when InScale > 0, make the net see (x − InShift)/InScale
+	// (Net.SetInputStandardization); InShift has In entries.
+	InShift []float64 `json:"in_shift,omitempty"`
+	InScale float64   `json:"in_scale,omitempty"`
 }
 
 // InputShape is the shape of one example: (Channels, Height, Width) when an image shape is
@@ -59,12 +63,18 @@ func (a Arch) Expanded() (Arch, error) {
 //   - "vanilla": the short-run EBM ConvNet (Nijkamp et al.): a 3×3 convolution to n_f, three
 //     4×4 stride-2 convolutions to 2n_f, 4n_f and 8n_f, LeakyReLU(Slope) after each, and a
 //     final convolution to one output whose kernel covers the remaining map.
+//
+// With InScale > 0 the net standardises its inputs (standardize.go).
 func Build[T Float](a Arch) (*Net[T], error) {
 	specs, err := a.specs()
 	if err != nil {
 		return nil, err
 	}
-	return BuildLayers[T](a.InputShape(), specs, false)
+	net, err := BuildLayers[T](a.InputShape(), specs, false)
+	if err != nil || a.InScale == 0 {
+		return net, err
+	}
+	return net, net.SetInputStandardization(a.InShift, a.InScale)
 }
 
 func (a Arch) specs() ([]LayerSpec, error) {

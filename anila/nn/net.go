@@ -15,6 +15,10 @@ type Net[T Float] struct {
 	nParams int
 	maxSize int
 	out     int
+	// inShift and inInv standardise the inputs, (x − inShift)·inInv (standardize.go);
+	// inShift is nil when the net takes its inputs as they are.
+	inShift []T
+	inInv   T
 }
 
 // NewNet checks that consecutive layer sizes match and that the last layer has one output.
@@ -88,6 +92,7 @@ type Workspace[T Float] struct {
 	lws     []any // for WorkspaceLayers, by layer
 	bufA    []T
 	bufB    []T
+	in      []T // standardised inputs, for nets that standardise
 	n       int
 }
 
@@ -112,6 +117,9 @@ func (net *Net[T]) NewWorkspace(maxBatch int) *Workspace[T] {
 	}
 	ws.bufA = make([]T, maxBatch*net.maxSize)
 	ws.bufB = make([]T, maxBatch*net.maxSize)
+	if net.Standardized() {
+		ws.in = make([]T, maxBatch*net.InSize())
+	}
 	return ws
 }
 
@@ -123,6 +131,10 @@ func (net *Net[T]) Forward(p []T, ws *Workspace[T], x []T, n int, out []T) {
 	}
 	ws.n = n
 	ws.acts[0] = x[:n*net.InSize()]
+	if net.Standardized() {
+		net.standardize(ws.in, x, n)
+		ws.acts[0] = ws.in[:n*net.InSize()]
+	}
 	for i, l := range net.Layers {
 		if sl, ok := l.(ScratchLayer[T]); ok {
 			sl.ForwardScratch(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], n, ws.scratch)
@@ -174,6 +186,11 @@ func (net *Net[T]) Backward(p []T, ws *Workspace[T], dOut []T, dx, dp []T) {
 		} else {
 			l.Backward(net.LayerParams(p, i), ws.acts[i], ws.acts[i+1], dy, dxl, dpl, n)
 		}
+		if i == 0 && dxl != nil && net.Standardized() {
+			for k := range dxl {
+				dxl[k] *= net.inInv
+			}
+		}
 		if i > 0 {
 			// The next dy is this dx; swap the buffers.
 			if &other[0] == &ws.bufA[0] {
@@ -201,7 +218,11 @@ func (net *Net[T]) CenterFirstLayer(p []T, x []T, n int, rng *rand.Rand) {
 		row := x[rng.IntN(n)*l.In:]
 		s := 0.0
 		for i := 0; i < l.In; i++ {
-			s += float64(w[j*l.In+i]) * float64(row[i])
+			v := float64(row[i])
+			if net.Standardized() {
+				v = float64((row[i] - net.inShift[i]) * net.inInv)
+			}
+			s += float64(w[j*l.In+i]) * v
 		}
 		b[j] = T(-s)
 	}

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -97,3 +98,39 @@ var (
 	// AniLA uses γ = η·b / max(b, |g|), per coordinate, pixel or chain.
 	AniLA = RegisterRule(anilaRule{})
 )
+
+// UnitMagnitudes appends to dst the gradient magnitude a of every unit of the n×d gradient
+// g, as the step rule sees it under c.Anisotropy: |g_i| per coordinate, the norm over the
+// channels per pixel (NCHW), or the norm per chain. It is what an adapted threshold is a
+// quantile of.
+func UnitMagnitudes[T Float](c Config, g []T, n, d int, dst []float64) []float64 {
+	switch c.Anisotropy {
+	case PerCoordinate:
+		for _, v := range g[:n*d] {
+			dst = append(dst, math.Abs(float64(v)))
+		}
+	case PerChain:
+		for k := 0; k < n; k++ {
+			ss := 0.0
+			for _, v := range g[k*d : (k+1)*d] {
+				ss += float64(v) * float64(v)
+			}
+			dst = append(dst, math.Sqrt(ss))
+		}
+	default:
+		ch := max(c.Channels, 1)
+		p := d / ch
+		for k := 0; k < n; k++ {
+			row := g[k*d : (k+1)*d]
+			for px := 0; px < p; px++ {
+				ss := 0.0
+				for cc := 0; cc < ch; cc++ {
+					v := float64(row[cc*p+px])
+					ss += v * v
+				}
+				dst = append(dst, math.Sqrt(ss))
+			}
+		}
+	}
+	return dst
+}

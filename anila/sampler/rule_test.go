@@ -1,6 +1,7 @@
 package sampler_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -70,4 +71,30 @@ func run4(t *testing.T, cfg sampler.Config, e sampler.Energy[float64]) ([]float6
 		t.Fatal(err)
 	}
 	return x, info
+}
+
+// TestUnitMagnitudes checks the units' magnitudes for each anisotropy on a 2-chain,
+// 2-channel, 2-pixel gradient.
+func TestUnitMagnitudes(t *testing.T) {
+	g := []float64{3, 0, 4, 1, -1, 2, 0, 2} // chain 0: channel 0 (3, 0), channel 1 (4, 1)
+	for _, c := range []struct {
+		a    sampler.Anisotropy
+		want []float64
+	}{
+		{sampler.PerCoordinate, []float64{3, 0, 4, 1, 1, 2, 0, 2}},
+		{sampler.PerPixel, []float64{5, 1, 1, 2 * math.Sqrt2}},
+		{sampler.PerChain, []float64{math.Sqrt(26), 3}},
+	} {
+		cfg := sampler.DefaultConfig()
+		cfg.Anisotropy, cfg.Channels = c.a, 2
+		got := sampler.UnitMagnitudes(cfg, g, 2, 4, nil)
+		if len(got) != len(c.want) {
+			t.Fatalf("%v: %v, want %v", c.a, got, c.want)
+		}
+		for i := range got {
+			if math.Abs(got[i]-c.want[i]) > 1e-12 {
+				t.Fatalf("%v: %v, want %v", c.a, got, c.want)
+			}
+		}
+	}
 }

@@ -282,6 +282,12 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	if off != len(payload) {
 		return nil, fmt.Errorf("model file is corrupt: %d unexpected bytes after the last section", len(payload)-off)
 	}
+	if t.History.JumpAccept == nil && t.History.Len() > 0 { // files from before the jump move
+		t.History.JumpAccept = make([]float64, t.History.Len())
+		for i := range t.History.JumpAccept {
+			t.History.JumpAccept[i] = math.NaN()
+		}
+	}
 	if n := t.History.Len(); n != t.Iter {
 		return nil, fmt.Errorf("model file is corrupt: %d history entries for %d iterations", n, t.Iter)
 	}

@@ -71,7 +71,7 @@ func TrainClassifier[T nn.Float](c *nn.Classifier[T], x []T, labels []int, n int
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return out, fmt.Errorf("train: classifier loss became %v in epoch %d", loss, ep+1)
 			}
-			update(&opt, &st, c.Params, grad)
+			update(&opt, &st, opt.LR, c.Params, grad)
 			sumLoss += loss
 			sumAcc += acc
 			batches++

@@ -109,6 +109,21 @@ type Config struct {
 	Optimizer  Optimizer
 	// LR is the learning rate; Beta1, Beta2 and Eps are Adam's; Momentum is SGD's.
 	LR, Beta1, Beta2, Eps, Momentum float64
+	// LRDecay, when > 0, decays the learning rate along a cosine from LR at iteration 0 to
+	// LR·LRFloor at iteration LRDecay, where it then stays (LearningRate); 0 keeps LR.
+	LRDecay int
+	LRFloor float64
+	// ThresholdQuantile, when > 0, adapts AniLA's threshold b during training: after each
+	// iteration's chains, b becomes this quantile of the gradient magnitudes of the chains'
+	// units (|∂f/∂z_i| per coordinate, or norms per pixel or chain; threshold.go), so that a
+	// known share of units (1 − q) is clipped whatever the scale of the energy's gradients.
+	// 0 keeps b fixed.
+	ThresholdQuantile float64
+	// Jump is the probability that a chain makes a data-driven jump after an iteration's
+	// Langevin steps (jump.go); 0 turns the jumps off. JumpWidth is the proposal's sd σ
+	// around data points in data units: one entry per coordinate, or one for all.
+	Jump      float64
+	JumpWidth []float64
 	// L2 is α in the penalty α·(f(x)² + f(z)²).
 	L2 float64
 	// DataNoise is the sd of Gaussian noise added to each data batch.
@@ -158,6 +173,17 @@ func ImageConfig() Config {
 	return c
 }
 
+// LearningRate is the learning rate of the update that ends iteration iter+1 (iter
+// iterations done): LR, or under LRDecay the cosine LR·(f + (1−f)·(1 + cos(π·iter/LRDecay))/2)
+// with f = LRFloor, held at LR·f from iteration LRDecay on.
+func (c *Config) LearningRate(iter int) float64 {
+	if c.LRDecay <= 0 {
+		return c.LR
+	}
+	u := math.Min(float64(iter)/float64(c.LRDecay), 1)
+	return c.LR * (c.LRFloor + (1-c.LRFloor)*0.5*(1+math.Cos(math.Pi*u)))
+}
+
 func finiteNonNeg(name string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 		return fmt.Errorf("%s must be a finite number >= 0, got %v", name, v)
@@ -184,6 +210,28 @@ func (c Config) Validate(dim int) error {
 	}
 	if math.IsNaN(c.Reinit) || c.Reinit < 0 || c.Reinit > 1 {
 		return fmt.Errorf("reinit must be in [0, 1], got %v", c.Reinit)
+	}
+	if math.IsNaN(c.ThresholdQuantile) || c.ThresholdQuantile < 0 || c.ThresholdQuantile >= 1 {
+		return fmt.Errorf("threshold_quantile must be in [0, 1), got %v", c.ThresholdQuantile)
+	}
+	if math.IsNaN(c.Jump) || c.Jump < 0 || c.Jump > 1 {
+		return fmt.Errorf("jump must be in [0, 1], got %v", c.Jump)
+	}
+	if c.Jump > 0 {
+		if len(c.JumpWidth) != 1 && len(c.JumpWidth) != dim {
+			return fmt.Errorf("jump_width must have 1 or %d entries, got %d", dim, len(c.JumpWidth))
+		}
+		for _, w := range c.JumpWidth {
+			if !(w > 0) || math.IsInf(w, 0) {
+				return fmt.Errorf("jump_width must be finite and > 0 with jump > 0, got %v", c.JumpWidth)
+			}
+		}
+	}
+	if c.LRDecay < 0 {
+		return fmt.Errorf("lr_decay iterations must be >= 0, got %d", c.LRDecay)
+	}
+	if math.IsNaN(c.LRFloor) || c.LRFloor < 0 || c.LRFloor > 1 {
+		return fmt.Errorf("lr_floor must be in [0, 1], got %v", c.LRFloor)
 	}
 	if c.Recover < 0 {
 		return fmt.Errorf("recover must be >= 0, got %d", c.Recover)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestLoadsFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr2.Config != tr.Config {
+	if !reflect.DeepEqual(tr2.Config, tr.Config) {
 		t.Fatalf("config changed in the round trip: %+v vs %+v", tr2.Config, tr.Config)
 	}
 }

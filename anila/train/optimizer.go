@@ -8,15 +8,16 @@ type optState struct {
 	T    int
 }
 
-// update applies one descent step on the loss gradient g to p, as torch.optim computes it.
-func update[T ~float32 | ~float64](c *Config, s *optState, p, g []T) {
+// update applies one descent step of learning rate lr on the loss gradient g to p, as
+// torch.optim computes it.
+func update[T ~float32 | ~float64](c *Config, s *optState, lr float64, p, g []T) {
 	s.T++
 	switch c.Optimizer {
 	case Adam:
 		b1, b2 := c.Beta1, c.Beta2
 		bc1 := 1 - math.Pow(b1, float64(s.T))
 		bc2 := 1 - math.Pow(b2, float64(s.T))
-		step := c.LR / bc1
+		step := lr / bc1
 		sq := math.Sqrt(bc2)
 		for i, gi := range g {
 			gf := float64(gi)
@@ -35,7 +36,7 @@ func update[T ~float32 | ~float64](c *Config, s *optState, p, g []T) {
 				}
 				d = s.M[i]
 			}
-			p[i] -= T(c.LR * d)
+			p[i] -= T(lr * d)
 		}
 	}
 }

@@ -62,6 +62,8 @@ type Trainer[T nn.Float] struct {
 	centered    bool
 	perm, chain []int
 	swaps       []int
+	absGrad     []float64 // scratch of adaptThreshold
+	jump        jumpState[T]
 }
 
 // MaxBytes caps the memory a trainer may allocate; New refuses larger ones before allocating.
@@ -175,6 +177,11 @@ func (t *Trainer[T]) prepare() error {
 	t.undo = newUndoLog[T](len(t.Params), m, d)
 	t.chain = make([]int, m)
 	t.swaps = make([]int, m)
+	if t.Config.ThresholdQuantile > 0 {
+		t.absGrad = make([]float64, 0, m*d)
+	}
+	t.jump = jumpState[T]{prop: make([]T, m*d), f: make([]T, m), which: make([]int, 0, m), accept: math.NaN(),
+		rows: make([]int, 0, jumpSubset), inv: make([]float64, d)}
 	if t.Buffer != nil {
 		t.perm = make([]int, max(len(t.Buffer)/d, t.nData))
 	} else {
@@ -205,6 +212,7 @@ func (t *Trainer[T]) SetData(data []T, n int) error {
 	}
 	t.data = append(t.data[:0], data[:n*d]...)
 	t.nData = n
+	t.jump.rows = t.jump.rows[:0] // the jump's data subset follows the data
 	if t.Config.DataInit && t.Iter == 0 && !t.centered {
 		t.Net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
 		t.centered = true
@@ -338,6 +346,8 @@ func (t *Trainer[T]) iterate() error {
 	t.Net.PowerStep(t.Params) // spectral normalisations: one power iteration per iteration
 	t.startChains()
 	info := t.chains(t.src)
+	t.adaptThreshold()
+	t.jumpMove()
 	t.writeBack()
 	t.drawBatch()
 	return t.finish(info, start)
@@ -539,7 +549,7 @@ func (t *Trainer[T]) step(gradNorm float64) error {
 			}
 		}
 	}
-	update(c, &t.opt, t.Params, t.grad)
+	update(c, &t.opt, c.LearningRate(t.Iter), t.Params, t.grad)
 	for _, v := range t.Params {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			t.rewind(false) // back to the start of this iteration: the last finite parameters
@@ -563,6 +573,7 @@ func (t *Trainer[T]) record(st lossStats, info sampler.Info, start time.Time) {
 	h.Clipped = append(h.Clipped, info.Clipped)
 	h.SampleGradNorm = append(h.SampleGradNorm, info.GradNorm)
 	h.Accept = append(h.Accept, info.Accept)
+	h.JumpAccept = append(h.JumpAccept, t.jump.accept)
 	h.Seconds = append(h.Seconds, time.Since(start).Seconds())
 }
 

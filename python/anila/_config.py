@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from ._lib import capi, go_ints
+from ._lib import capi, go_floats, go_ints
 from ._validate import check_bool, check_choice, check_float, check_int, check_seed
 
 #: The parameter table from anila's Go core (capi.Schema): every parameter's kind, defaults
@@ -188,15 +188,53 @@ def check_dtype(value) -> str:
 
 
 def data_stats(X, p: dict) -> dict:
-    """What the clamp and noise boxes of parameters p need of the training data X (n, d): its
-    count and range, and, for the 'central' noise box only, the per-coordinate mean and
-    standard deviation (computed in float64; image data never needs them, and a float64 copy
-    of an image set is large)."""
+    """What the clamp and noise boxes and the input standardisation of parameters p need of
+    the training data X (n, d): its count and range, and, for the 'central' noise box or a
+    standardising MLP only, the per-coordinate mean and standard deviation (computed in
+    float64; image data never needs them, and a float64 copy of an image set is large)."""
     stats = {"n": int(X.shape[0]), "min": float(X.min()), "max": float(X.max())}
-    if _noise_box_kind(p) == "central":
+    if _noise_box_kind(p) == "central" or standardizes(p) or (p["jump"] > 0 and not is_image(p)):
         X64 = np.asarray(X, dtype=np.float64)
         stats["mean"], stats["std"] = X64.mean(axis=0), X64.std(axis=0)
     return stats
+
+
+def standardizes(p: dict) -> bool:
+    """Whether a model of parameters p standardises its inputs: the MLP preset with
+    standardize=True."""
+    return bool(p["standardize"]) and p["energy"] == "mlp"
+
+
+def standardize(p: dict, stats: dict, given: dict) -> None:
+    """Set the input standardisation of a standardising MLP (`standardizes`) in p from the
+    data's `data_stats`: the net sees (x − mean)/s, s the RMS of the coordinates' standard
+    deviations (one scale, so the data's anisotropy stays). The step size and threshold not
+    in the user's parameters `given` are per unit of s, so they become η·s² and b/s: Langevin
+    on the data then moves exactly as on the standardised data, and training does not
+    depend on the data's scale. It also keeps the data's standard deviation per coordinate,
+    the unit of the jump's width in that coordinate."""
+    s = data_scale(stats)
+    if s is not None:
+        p["_data_sd"] = [float(v) if v > 0 else s for v in stats["std"]]
+    if not standardizes(p):
+        return
+    s = s or 1.0
+    p["_in_shift"] = [float(v) for v in stats["mean"]]
+    p["_in_scale"] = s
+    if given.get("step_size") is None:
+        p["step_size"] = p["step_size"] * s * s
+    if given.get("threshold") is None:
+        p["threshold"] = p["threshold"] / s
+
+
+def data_scale(stats: dict):
+    """The data's scale: the RMS of its coordinates' standard deviations (1 for constant
+    data; None when the stats have no standard deviations, as for images)."""
+    if "std" not in stats:
+        return None
+    sd = np.asarray(stats["std"], dtype=np.float64)
+    s = float(np.sqrt(np.mean(sd * sd)))
+    return s if s > 0 and np.isfinite(s) else 1.0
 
 
 def pooled_stats(parts: list) -> dict:
@@ -278,6 +316,8 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0), image_shape=None):
         o.Channels, o.Height, o.Width = (int(v) for v in image_shape)
     o.NF = p["nf"]
     o.Hidden = go_ints(p["hidden"])
+    if p.get("_in_scale"):
+        o.InShift, o.InScale = go_floats(p["_in_shift"]), float(p["_in_scale"])
     o.Activation = p["activation"]
     o.Slope = p["slope"]
     o.Dtype = p["dtype"]
@@ -288,8 +328,13 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0), image_shape=None):
     o.Reinit = p["reinit"]
     o.Optimizer = p["optimizer"]
     o.LR = p["lr"]
+    o.LRDecay = int(p["iterations"]) if p["lr_decay"] == "cosine" else 0
+    o.LRFloor = p["lr_floor"]
     o.Beta1, o.Beta2 = p["betas"]
     o.Momentum = p["momentum"]
+    o.ThresholdQuantile = p["threshold_quantile"]
+    o.Jump = p["jump"]
+    o.JumpWidth = go_floats(np.asarray(p.get("_data_sd", [1.0]), dtype=np.float64) * p["jump_width"])
     o.L2 = p["l2"]
     o.DataNoise = p["data_noise"]
     o.GradClip = p["grad_clip"]

@@ -732,6 +732,8 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
                                   "checkpoint": path, "checkpoint_every": every}
         distributed.agree_on_start(c, err, summary)
         stats = distributed.gather_stats(c, stats)
+    if err is None:
+        _config.standardize(p, stats, params)
     box = _config.clamp_box(p["clamp"], stats)
     p["_clamp_box"] = box
     go_p = p

@@ -81,6 +81,7 @@ HISTORY_TITLES = {
     "clipped": "fraction of coordinates clipped by b",
     "sample_grad_norm": "‖∇x f‖ at the samples",
     "accept": "acceptance rate",
+    "jump_accept": "data-driven jump acceptance rate",
     "seconds": "seconds per iteration",
 }
 

@@ -139,15 +139,23 @@ def _layers_module(torch, arch: dict):
 
     class EnergyNet(torch.nn.Sequential):
         """An anila energy as torch layers: takes images (n, C, H, W) or, like anila's core,
-        flat rows (n, d), and returns f(x) of shape (n,)."""
+        flat rows (n, d), and returns f(x) of shape (n,). A standardising MLP first maps x to
+        (x − in_shift)/in_scale (buffers, not parameters)."""
 
         def forward(self, x):  # noqa: D102
             if self.image_shape is not None and x.dim() == 2:
                 x = x.reshape(x.shape[0], *self.image_shape)
+            if self.in_shift is not None:
+                x = (x - self.in_shift) * self.in_inv  # as anila: times the rounded 1/in_scale
             return super().forward(x).reshape(x.shape[0])
 
     module = EnergyNet(*[_layer_module(torch, s) for s in arch["layers"]])
     module.image_shape = image_shape
+    if arch.get("in_scale"):
+        module.register_buffer("in_shift", torch.tensor(arch["in_shift"], dtype=torch.float64))
+        module.register_buffer("in_inv", torch.tensor(1 / float(arch["in_scale"]), dtype=torch.float64))
+    else:
+        module.in_shift = module.in_inv = None
     module.kind = arch.get("kind", "layers")
     return module
 
