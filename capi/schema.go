@@ -32,6 +32,15 @@ type Param struct {
 
 func num(v float64) *float64 { return &v }
 
+// The Python package's defaults for point data (the MLP) where they differ from
+// train.DefaultConfig, chosen by the toy-data study (docs/design.md, "Toy-data quality"):
+// K = 60 Langevin steps and a data-driven jump for every chain and iteration, with the
+// 3×128 SiLU MLP (hidden, activation below) on standardised inputs.
+const (
+	pointSteps = 60
+	pointJump  = 1.0
+)
+
 // Schema returns the parameter table as JSON (a list of Param, in the order of the docs).
 func Schema() (s string, err error) {
 	defer guard(&err)
@@ -56,16 +65,16 @@ func params() []Param {
 		{Name: "energy", Kind: "choice", Default: "mlp", Choices: []string{"mlp", "convnet", "vanilla", "layers"},
 			Doc: "the architecture: an MLP, the image ConvNets, or \"layers\" (given as anila.nn.Sequential or a torch module)"},
 		{Name: "layers", Kind: "other", Doc: "the layer specs of energy=\"layers\" (set from energy=anila.nn.Sequential(...))"},
-		{Name: "hidden", Kind: "other", Default: []int{128, 128}, Doc: "the MLP's hidden widths"},
+		{Name: "hidden", Kind: "other", Default: []int{128, 128, 128}, Doc: "the MLP's hidden widths"},
 		{Name: "nf", Kind: "int", Default: 32, Min: num(1), Max: num(4096), Doc: "the image ConvNets' base channel count n_f"},
 		{Name: "standardize", Kind: "bool", Default: true, ImageDefault: false,
 			Doc: "the MLP sees its inputs standardised by the data's mean and scale; step_size and threshold are then per unit of that scale"},
-		{Name: "activation", Kind: "choice", Default: "leakyrelu", Choices: acts, Doc: "the MLP's nonlinearity"},
+		{Name: "activation", Kind: "choice", Default: "silu", Choices: acts, Doc: "the MLP's nonlinearity"},
 		{Name: "slope", Kind: "float", Default: 0.05, Doc: "LeakyReLU's negative slope in the presets"},
 		{Name: "sampler", Kind: "choice", Default: c.Sampler.Method.String(), Choices: sampler.RuleNames(),
 			Doc: "the Langevin step rule: AniLA (per-coordinate steps) or SGLD"},
 		{Name: "adjusted", Kind: "bool", Default: c.Sampler.Adjusted, Doc: "add a Metropolis-Hastings test (MALA)"},
-		{Name: "steps", Kind: "int", Default: c.Steps, ImageDefault: im.Steps, Min: num(1), Max: num(1e6), Doc: "K, Langevin steps per iteration"},
+		{Name: "steps", Kind: "int", Default: pointSteps, ImageDefault: im.Steps, Min: num(1), Max: num(1e6), Doc: "K, Langevin steps per iteration"},
 		{Name: "step_size", Kind: "float", Default: c.Sampler.StepSize, ImageDefault: im.Sampler.StepSize, Min: num(0), MinOpen: true,
 			Doc: "η, SGLD's step and AniLA's largest step"},
 		{Name: "threshold", Kind: "float", Default: c.Sampler.Threshold, ImageDefault: im.Sampler.Threshold, Min: num(0), MinOpen: true,
@@ -82,7 +91,7 @@ func params() []Param {
 		{Name: "init", Kind: "choice", Default: c.Init.String(), Choices: []string{"noise", "data", "buffer"}, Doc: "where each iteration's chains start"},
 		{Name: "buffer_size", Kind: "int", Default: c.BufferSize, Min: num(1), Max: num(1 << 26), Doc: "the replay buffer's size"},
 		{Name: "reinit", Kind: "float", Default: c.Reinit, Min: num(0), Max: num(1), Doc: "the probability that a buffer chain restarts from noise"},
-		{Name: "jump", Kind: "float", Default: 0.0, Min: num(0), Max: num(1),
+		{Name: "jump", Kind: "float", Default: pointJump, ImageDefault: 0.0, Min: num(0), Max: num(1),
 			Doc: "the probability that a chain makes a data-driven Metropolis-Hastings jump per iteration (lets chains change modes; low-dimensional data)"},
 		{Name: "jump_width", Kind: "float", Default: 0.05, Min: num(0), MinOpen: true,
 			Doc: "the jump proposal's sd around data points, in units of the data's standard deviation per coordinate"},

@@ -4,7 +4,8 @@
 //
 // Files: float.go (the element types and the BLAS calls), layer.go (the Layer and
 // ScratchLayer interfaces), linear.go, activation.go, conv.go (Conv2d, NCHW), net.go (a
-// sequence of layers and its Workspace), mlp.go (the MLP constructor), arch.go (saveable
+// sequence of layers and its Workspace), standardize.go (a net's fixed input
+// standardisation), mlp.go (the MLP constructor), arch.go (saveable
 // architecture descriptions: mlp, convnet, vanilla), energy.go (NetEnergy: a net with
 // parameters as a sampler.Energy, spread over the cores by chains), classifier.go (nets with
 // several outputs trained by softmax cross-entropy; the FID feature net), fastexp.go (float32

@@ -3,6 +3,8 @@
 // then the parameters ascend mean f(data) − mean f(samples) with Adam or SGD.
 //
 // Files: config.go (Config, defaults, validation), optimizer.go (Adam and SGD),
-// history.go (the per-iteration record), trainer.go (the loop), checkpoint.go (saving and
+// history.go (the per-iteration record), trainer.go (the loop), jump.go (data-driven
+// Metropolis–Hastings jumps that let persistent chains change modes), threshold.go (AniLA's
+// threshold adapted to a quantile of the gradient magnitudes), checkpoint.go (saving and
 // loading a trainer whole, atomically, with a format version and a checksum).
 package train

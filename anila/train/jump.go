@@ -2,6 +2,8 @@ package train
 
 import (
 	"math"
+
+	"github.com/anila-ebm/anila/anila/internal/pool"
 )
 
 // Data-driven jumps: a Metropolis–Hastings move that lets persistent chains change modes.
@@ -37,6 +39,7 @@ type jumpState[T any] struct {
 	which  []int     // the chains that propose, in order
 	logQ   []float64 // log q at the current and proposed points
 	rows   []int     // the data rows of S
+	sub    []float64 // those rows' points, |S|×Dim
 	inv    []float64 // 1/(2σ_i²) per coordinate
 	accept float64   // the last iteration's acceptance rate (NaN: no proposal)
 }
@@ -47,8 +50,14 @@ func (t *Trainer[T]) jumpRows() {
 	n := t.nData
 	s := min(n, jumpSubset)
 	t.jump.rows = t.jump.rows[:0]
+	d := t.Dim()
+	t.jump.sub = t.jump.sub[:0]
 	for i := 0; i < s; i++ {
-		t.jump.rows = append(t.jump.rows, int(int64(i)*int64(n)/int64(s)))
+		r := int(int64(i) * int64(n) / int64(s))
+		t.jump.rows = append(t.jump.rows, r)
+		for _, v := range t.data[r*d : (r+1)*d] {
+			t.jump.sub = append(t.jump.sub, float64(v))
+		}
 	}
 }
 
@@ -91,24 +100,28 @@ func (t *Trainer[T]) jumpWidth(i int) float64 {
 	return t.Config.JumpWidth[i]
 }
 
-// logKernelSum is log Σ_{j∈S} exp(−Σ_i (z_i − x_ji)²/(2σ_i²)).
+// logKernelSum is log Σ_{j∈S} exp(−Σ_i (z_i − x_ji)²/(2σ_i²)): a first pass finds the
+// largest exponent, a second sums over the exponents within 40 of it (the others add less
+// than e⁻⁴⁰ of it), so that only points near z pay an exp. Safe for concurrent calls.
 func (t *Trainer[T]) logKernelSum(z []T) float64 {
 	d := t.Dim()
-	inv := t.jump.inv
-	best := math.Inf(-1)
-	sum := 0.0
-	for _, r := range t.jump.rows {
-		x := t.data[r*d : (r+1)*d]
-		e := 0.0
-		for i, v := range x {
-			u := float64(z[i]) - float64(v)
-			e -= u * u * inv[i]
+	inv, sub := t.jump.inv, t.jump.sub
+	exponent := func(j int) float64 {
+		v := 0.0
+		for i, xi := range sub[j*d : (j+1)*d] {
+			u := float64(z[i]) - xi
+			v -= u * u * inv[i]
 		}
-		if e > best { // running log-sum-exp
-			sum = sum*math.Exp(best-e) + 1
-			best = e
-		} else {
-			sum += math.Exp(e - best)
+		return v
+	}
+	best := math.Inf(-1)
+	for j := range t.jump.rows {
+		best = math.Max(best, exponent(j))
+	}
+	sum := 0.0
+	for j := range t.jump.rows {
+		if v := exponent(j); v > best-40 {
+			sum += math.Exp(v - best)
 		}
 	}
 	return best + math.Log(sum)
@@ -157,6 +170,12 @@ func (t *Trainer[T]) jumpMove() {
 	}
 	f := t.jump.f[:len(w)]
 	t.energy.Forward(prop, len(w), f)
+	lq := t.jump.logQ[:2*len(w)]
+	pool.Shared().Run(len(w), func(i int) { // log q of each chain's point and proposal
+		k := w[i]
+		lq[2*i] = t.logQ(t.state.X[k*d : (k+1)*d])
+		lq[2*i+1] = t.logQ(prop[i*d : (i+1)*d])
+	})
 	acc := 0
 	for i, k := range w {
 		z := t.state.X[k*d : (k+1)*d]
@@ -165,7 +184,7 @@ func (t *Trainer[T]) jumpMove() {
 			t.rng.Float64() // the same draws whatever the outcome
 			continue        // exp(f) restricted to the clamp box: no mass outside
 		}
-		logA := float64(f[i]) - float64(t.state.F[k]) + t.logQ(z) - t.logQ(zp)
+		logA := float64(f[i]) - float64(t.state.F[k]) + lq[2*i] - lq[2*i+1]
 		u := t.rng.Float64()
 		if !math.IsNaN(logA) && math.Log(u) < logA {
 			copy(z, zp)

@@ -181,7 +181,7 @@ func (t *Trainer[T]) prepare() error {
 		t.absGrad = make([]float64, 0, m*d)
 	}
 	t.jump = jumpState[T]{prop: make([]T, m*d), f: make([]T, m), which: make([]int, 0, m), accept: math.NaN(),
-		rows: make([]int, 0, jumpSubset), inv: make([]float64, d)}
+		rows: make([]int, 0, jumpSubset), inv: make([]float64, d), logQ: make([]float64, 2*m)}
 	if t.Buffer != nil {
 		t.perm = make([]int, max(len(t.Buffer)/d, t.nData))
 	} else {

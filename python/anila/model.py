@@ -685,13 +685,16 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
 
     Parameters (all keyword; see README "API at a glance" for the full list and defaults):
-    energy="mlp", hidden=(128, 128), activation="silu", sampler="anila" | "sgld",
-    adjusted=False, steps=K, step_size=η, threshold=b, noise_scale=ε,
-    anisotropy="coordinate" | "pixel" | "chain", init="buffer" | "noise" | "data",
-    buffer_size, reinit, iterations, batch_size, lr, optimizer="adam" | "sgd", betas,
+    energy="mlp", hidden=(128, 128, 128), activation="silu", standardize=True,
+    sampler="anila" | "sgld", adjusted=False, steps=K, step_size=η, threshold=b,
+    threshold_quantile, noise_scale=ε, anisotropy="coordinate" | "pixel" | "chain",
+    init="buffer" | "noise" | "data", buffer_size, reinit, jump, jump_width, iterations,
+    batch_size, lr, lr_decay="none" | "cosine", lr_floor, optimizer="adam" | "sgd", betas,
     momentum, l2, data_noise, grad_clip, clamp="auto" | "data" | None | (lo, hi),
     noise_box="auto" | "central" | "data" | (lo, hi) (where chains start from noise),
-    dtype="float32" | "float64", seed. progress shows a tqdm bar when tqdm is installed;
+    dtype="float32" | "float64", seed. For the MLP, step_size and threshold left at their
+    defaults are per unit of the data's scale (standardize). progress shows a tqdm bar when
+    tqdm is installed;
     callback(model, history) is called after each chunk of iterations. Ctrl-C stops
     training and returns the model trained so far.
 
