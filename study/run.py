@@ -504,6 +504,8 @@ def report():
         etas = sorted({r["params"]["step_size"] for r in rows})
         bs = sorted({r["params"]["threshold"] for r in rows})
         lines += ["## AniLA's sensitivity to b and η (rings, held-out NLL, mean over seeds; fraction clipped)", "",
+                  "Measured with the earlier toy defaults (2-128-128-1 LeakyReLU, K = 20, no jumps, η and b in the "
+                  "data's units); not yet re-run with the current ones.", "",
                   "| η \\ b | " + " | ".join(f"{b:g}" for b in bs) + " |", "|---" * (len(bs) + 1) + "|"]
         for e in etas:
             cells = []
