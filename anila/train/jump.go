@@ -38,28 +38,32 @@ type jumpState[T any] struct {
 	f      []T       // f at the proposals
 	which  []int     // the chains that propose, in order
 	logQ   []float64 // log q at the current and proposed points
-	rows   []int     // the data rows of S
-	sub    []float64 // those rows' points, |S|×Dim
+	sub    []float64 // the points of S, |S|×Dim (empty until the first jump after data is set)
 	inv    []float64 // 1/(2σ_i²) per coordinate
 	accept float64   // the last iteration's acceptance rate (NaN: no proposal)
 }
 
-// jumpRows fills the rows of S: every row when the data has at most jumpSubset, else
-// jumpSubset rows evenly spaced.
-func (t *Trainer[T]) jumpRows() {
+// jumpPrepare fills S (every data point when there are at most jumpSubset, else jumpSubset
+// rows evenly spaced) and the kernel's 1/(2σ_i²).
+func (t *Trainer[T]) jumpPrepare() {
 	n := t.nData
 	s := min(n, jumpSubset)
-	t.jump.rows = t.jump.rows[:0]
 	d := t.Dim()
 	t.jump.sub = t.jump.sub[:0]
 	for i := 0; i < s; i++ {
 		r := int(int64(i) * int64(n) / int64(s))
-		t.jump.rows = append(t.jump.rows, r)
 		for _, v := range t.data[r*d : (r+1)*d] {
 			t.jump.sub = append(t.jump.sub, float64(v))
 		}
 	}
+	for i := range t.jump.inv {
+		w := t.jumpWidth(i)
+		t.jump.inv[i] = 1 / (2 * w * w)
+	}
 }
+
+// jumpPoints is |S|.
+func (t *Trainer[T]) jumpPoints() int { return len(t.jump.sub) / t.Dim() }
 
 // jumpBox is the box of the proposal's uniform part: the sampler's clamp box when samples
 // are clamped, else the noise box chains restart from.
@@ -79,7 +83,7 @@ func (t *Trainer[T]) logQ(z []T) float64 {
 	if inBox(z, lo, hi) {
 		logU = math.Log(jumpUniform) - float64(d)*math.Log(hi-lo)
 	}
-	logK := math.Log(1-jumpUniform) - math.Log(float64(len(t.jump.rows))) - 0.5*float64(d)*math.Log(2*math.Pi) +
+	logK := math.Log(1-jumpUniform) - math.Log(float64(t.jumpPoints())) - 0.5*float64(d)*math.Log(2*math.Pi) +
 		t.logKernelSum(z)
 	for j := 0; j < d; j++ {
 		logK -= math.Log(t.jumpWidth(j))
@@ -114,12 +118,13 @@ func (t *Trainer[T]) logKernelSum(z []T) float64 {
 		}
 		return v
 	}
+	s := t.jumpPoints()
 	best := math.Inf(-1)
-	for j := range t.jump.rows {
+	for j := 0; j < s; j++ {
 		best = math.Max(best, exponent(j))
 	}
 	sum := 0.0
-	for j := range t.jump.rows {
+	for j := 0; j < s; j++ {
 		if v := exponent(j); v > best-40 {
 			sum += math.Exp(v - best)
 		}
@@ -136,12 +141,8 @@ func (t *Trainer[T]) jumpMove() {
 	if c.Jump <= 0 || t.nData == 0 {
 		return
 	}
-	if len(t.jump.rows) == 0 {
-		t.jumpRows()
-	}
-	for i := range t.jump.inv {
-		w := t.jumpWidth(i)
-		t.jump.inv[i] = 1 / (2 * w * w)
+	if len(t.jump.sub) == 0 {
+		t.jumpPrepare()
 	}
 	d, m := t.Dim(), c.BatchSize
 	w := t.jump.which[:0]
@@ -163,9 +164,9 @@ func (t *Trainer[T]) jumpMove() {
 			}
 			continue
 		}
-		r := t.jump.rows[t.rng.IntN(len(t.jump.rows))]
+		x := t.jump.sub[t.rng.IntN(t.jumpPoints())*d:]
 		for j := 0; j < d; j++ {
-			prop[i*d+j] = t.data[r*d+j] + T(t.jumpWidth(j)*t.rng.NormFloat64())
+			prop[i*d+j] = T(x[j]) + T(t.jumpWidth(j)*t.rng.NormFloat64())
 		}
 	}
 	f := t.jump.f[:len(w)]

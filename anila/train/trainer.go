@@ -181,7 +181,7 @@ func (t *Trainer[T]) prepare() error {
 		t.absGrad = make([]float64, 0, m*d)
 	}
 	t.jump = jumpState[T]{prop: make([]T, m*d), f: make([]T, m), which: make([]int, 0, m), accept: math.NaN(),
-		rows: make([]int, 0, jumpSubset), inv: make([]float64, d), logQ: make([]float64, 2*m)}
+		sub: make([]float64, 0, jumpSubset*d), inv: make([]float64, d), logQ: make([]float64, 2*m)}
 	if t.Buffer != nil {
 		t.perm = make([]int, max(len(t.Buffer)/d, t.nData))
 	} else {
@@ -212,7 +212,7 @@ func (t *Trainer[T]) SetData(data []T, n int) error {
 	}
 	t.data = append(t.data[:0], data[:n*d]...)
 	t.nData = n
-	t.jump.rows = t.jump.rows[:0] // the jump's data subset follows the data
+	t.jump.sub = t.jump.sub[:0] // the jump's data subset follows the data
 	if t.Config.DataInit && t.Iter == 0 && !t.centered {
 		t.Net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
 		t.centered = true
