@@ -23,6 +23,8 @@ from all saved sections, so sections can be run separately):
 - stepsizes: AniLA's per-coordinate γ on an anisotropic Gaussian and on a rings model.
 - images:   Fashion-MNIST, both samplers at the same compute budget (iterations × K),
             seeds 1-5: FID (anila's feature net) of replay-buffer samples to the test set.
+- images_adapted: the same with AniLA's b adapted to the median per-pixel |∂f/∂z_i|
+            (threshold_quantile = 0.5), compared with the images section's SGLD runs.
 
 Run with `make study` (all sections) or `python study/run.py --sections toy,sweep`.
 """
@@ -265,33 +267,47 @@ def section_sampling(args):
 
 # --- images -----------------------------------------------------------------------------------
 
-def section_images(args):
+def section_images(args, variants=(("anila", {}), ("sgld", {})), figures=True):
+    """Fashion-MNIST: train each (sampler, params) variant per seed with the image defaults;
+    FID of replay-buffer samples and of noise + 80 steps to 2,000 test images."""
     X = anila.datasets.fashion_mnist("train")
     test = anila.datasets.fashion_mnist("test")
     net = metrics.feature_net(progress=False)
     ref = test[:2000]
     rows = []
     for seed in args.seeds:
-        for sampler in SAMPLERS:
+        for sampler, params in variants:
             t0 = time.perf_counter()
             m = anila.train(X, energy="convnet", sampler=sampler, iterations=args.image_iterations,
-                            buffer_size=2000, seed=seed, progress=False)
+                            buffer_size=2000, seed=seed, progress=False, **params)
             secs = time.perf_counter() - t0
             Zb = m.sample(1000, init="buffer", steps=0, seed=seed)
             Zn = m.sample(1000, init="noise", steps=80, seed=seed)
             r = dict(sampler=sampler, seed=seed, iterations=args.image_iterations, seconds=secs,
                      fid_buffer=metrics.fid(Zb, ref, net), fid_noise=metrics.fid(Zn, ref, net),
-                     clipped=float(np.nanmean(m.history["clipped"][-50:])))
+                     clipped=float(np.nanmean(m.history["clipped"][-50:])), params=params)
             rows.append(r)
-            if seed == args.seeds[0]:
+            if figures and seed == args.seeds[0]:
                 anila.plot.grid(Zb[:64], title=f"{sampler} (seed {seed})", path=os.path.join(HERE, f"fashion-{sampler}.png"))
             m.close()
             print(f"images {sampler} seed {seed}: FID buffer {r['fid_buffer']:.1f}, noise+80 {r['fid_noise']:.1f} "
                   f"({secs:.0f} s)", flush=True)
+    if not figures:
+        return rows
     rows.append(dict(reference=True, fid_test_vs_train=metrics.fid(X[:2000], ref, net),
                      fid_noise_vs_test=metrics.fid(np.random.default_rng(0).uniform(-1, 1, (1000, 28, 28)), ref, net),
                      feature_net_accuracy=net.test_accuracy))
     return rows
+
+
+ADAPTED_QUANTILE = 0.5
+
+
+def section_images_adapted(args):
+    """Fashion-MNIST with AniLA's b adapted to the median per-pixel |∂f/∂z_i|
+    (threshold_quantile = 0.5, so half of the pixels are clipped): compared in the report
+    with the `images` section's SGLD runs (same seeds, iterations and settings otherwise)."""
+    return section_images(args, variants=(("anila", {"threshold_quantile": ADAPTED_QUANTILE}),), figures=False)
 
 
 def section_stepsizes(args):
@@ -333,7 +349,7 @@ def section_decompose(args):
 SECTIONS = {"toy": section_toy, "decompose": section_decompose, "scale": section_scale,
             "stretched": section_stretched, "ito": section_ito, "sampling": section_sampling,
             "sampling_seeds": section_sampling_seeds, "sweep": section_sweep, "stepsizes": section_stepsizes,
-            "images": section_images}
+            "images": section_images, "images_adapted": section_images_adapted}
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -528,6 +544,17 @@ def report():
         a = [r["fid_buffer"] for r in rows if r["sampler"] == "anila"]
         g = [r["fid_buffer"] for r in rows if r["sampler"] == "sgld"]
         lines += ["", f"Which sampler wins (FID of the replay buffer): {_verdict(a, g)}."]
+        if "images_adapted" in res:
+            ad = [r for r in res["images_adapted"] if not r.get("reference")]
+            q = ad[0]["params"]["threshold_quantile"] if ad else ADAPTED_QUANTILE
+            lines += ["", f"AniLA with b adapted during training to the {q:g} quantile of the per-pixel |∂f/∂z_i| "
+                      f"(threshold_quantile = {q:g}, so about {1 - q:.0%} of the pixels are clipped), the same runs otherwise:",
+                      "", "| sampler | FID, replay buffer | FID, noise + 80 steps | clipped by b | s per run | seeds |",
+                      "|---|---|---|---|---|---|",
+                      f"| anila, adapted b | {ms([r['fid_buffer'] for r in ad])} | {ms([r['fid_noise'] for r in ad])} | "
+                      f"{ms([r['clipped'] for r in ad])} | {np.mean([r['seconds'] for r in ad]):.0f} | {len(ad)} |", "",
+                      f"Against SGLD above (FID of the replay buffer): {_verdict([r['fid_buffer'] for r in ad], g, 'AniLA (adapted b)')}; "
+                      f"noise + 80 steps: {_verdict([r['fid_noise'] for r in ad], [r['fid_noise'] for r in rows if r['sampler'] == 'sgld'], 'AniLA (adapted b)')}."]
         if ref:
             r = ref[0]
             lines += ["", f"FID against 2,000 test images with anila's feature net (test accuracy "
@@ -604,7 +631,7 @@ def _toy_figure(rows):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sections", default="toy,decompose,scale,stretched,ito,sampling,sampling_seeds,sweep,stepsizes,"
-                    "images")
+                    "images,images_adapted")
     ap.add_argument("--seeds", default="1,2,3,4,5")
     ap.add_argument("--image-iterations", type=int, default=300)
     ap.add_argument("--report-only", action="store_true")
