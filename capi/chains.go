@@ -185,7 +185,7 @@ func (c *chainsT[T]) info() sampler.Info {
 }
 
 func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
-	e := nn.NewNetEnergy(m.tr.Net, m.tr.Params)
+	e := nn.NewNetEnergy(m.tr.Net, m.tr.ModelParams())
 	return newChainsT[T](&m.mu, e, cfg, n, seed, func(how string) ([]T, int, error) {
 		if how == "buffer" {
 			if m.tr.Buffer == nil {

@@ -94,10 +94,13 @@ func anila_energy(h C.longlong, x unsafe.Pointer, n, d C.longlong, f, g unsafe.P
 }
 
 //export anila_params
-func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, set C.int, errbuf *C.char, errlen C.longlong) C.int {
+func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, mode C.int, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
+		if mode < 0 || mode > 3 {
+			return fmt.Errorf("anila_params: mode must be 0-3, got %d", int(mode))
+		}
 		return withModel(h, -1, func(m model) error {
-			return m.params(p, int(n), set != 0)
+			return m.params(p, int(n), paramsMode(mode))
 		})
 	})
 }

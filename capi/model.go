@@ -32,7 +32,7 @@ type model interface {
 	setData(x unsafe.Pointer, n int) error
 	train(iters int) (int, error)
 	numParams() int
-	params(dst unsafe.Pointer, n int, set bool) error
+	params(dst unsafe.Pointer, n int, mode paramsMode) error
 	// history reads (set false) or writes entries [start, start+len(v)) of a history field.
 	history(field, start int, v []float64, set bool) error
 	historyLen() int
@@ -59,7 +59,7 @@ type modelT[T nn.Float] struct {
 }
 
 func newModelT[T nn.Float](tr *train.Trainer[T]) *modelT[T] {
-	return &modelT[T]{tr: tr, eval: nn.NewNetEnergy(tr.Net, tr.Params)}
+	return &modelT[T]{tr: tr, eval: nn.NewNetEnergy(tr.Net, tr.ModelParams())}
 }
 
 func slice[T any](p unsafe.Pointer, n int) []T {
@@ -101,15 +101,31 @@ func (m *modelT[T]) train(iters int) (int, error) {
 	return m.tr.Run(iters, &m.stopReq)
 }
 
-func (m *modelT[T]) params(dst unsafe.Pointer, n int, set bool) error {
+// paramsMode says what anila_params reads or writes.
+type paramsMode int
+
+const (
+	getModelParams    paramsMode = iota // copy out the parameters the energy uses (the average under ema)
+	setModelParams                      // replace both the training parameters and their average
+	getTrainingParams                   // copy out the parameters training updates
+	setTrainingParams                   // replace the training parameters only
+)
+
+func (m *modelT[T]) params(dst unsafe.Pointer, n int, mode paramsMode) error {
 	if n != len(m.tr.Params) {
 		return fmt.Errorf("parameter vector has %d values, the model has %d", n, len(m.tr.Params))
 	}
 	s := slice[T](dst, n)
-	if set {
+	switch mode {
+	case getModelParams:
+		copy(s, m.tr.ModelParams())
+	case setModelParams:
 		copy(m.tr.Params, s)
-	} else {
+		copy(m.tr.Average, s)
+	case getTrainingParams:
 		copy(s, m.tr.Params)
+	case setTrainingParams:
+		copy(m.tr.Params, s)
 	}
 	return nil
 }

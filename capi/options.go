@@ -94,6 +94,8 @@ type Options struct {
 	JumpWidth []float64
 	// ThresholdQuantile adapts AniLA's b to this quantile of |∂f/∂z_i| (0: b fixed).
 	ThresholdQuantile float64
+	// EMA is the decay of the parameters' moving average that the model's energy uses (0: none).
+	EMA float64
 	// L2 is the energy penalty α; DataNoise the sd added to data; GradClip the norm cap.
 	L2, DataNoise, GradClip float64
 	// NoiseLo and NoiseHi bound the uniform noise chains start from (data range if Lo >= Hi).
@@ -183,7 +185,7 @@ func (o Options) config(s SamplerOptions) (train.Config, error) {
 		return train.Config{}, err
 	}
 	return train.Config{Sampler: sc, Steps: o.Steps, BatchSize: o.BatchSize, Init: in,
-		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, LRDecay: o.LRDecay, LRFloor: o.LRFloor, ThresholdQuantile: o.ThresholdQuantile, Jump: o.Jump, JumpWidth: append([]float64(nil), o.JumpWidth...), Beta1: o.Beta1,
+		BufferSize: o.BufferSize, Reinit: o.Reinit, Optimizer: opt, LR: o.LR, LRDecay: o.LRDecay, LRFloor: o.LRFloor, ThresholdQuantile: o.ThresholdQuantile, EMA: o.EMA, Jump: o.Jump, JumpWidth: append([]float64(nil), o.JumpWidth...), Beta1: o.Beta1,
 		Beta2: o.Beta2, Eps: o.Eps, Momentum: o.Momentum, L2: o.L2, DataNoise: o.DataNoise,
 		GradClip: o.GradClip, NoiseLo: o.NoiseLo, NoiseHi: o.NoiseHi, DataInit: o.DataInit, Recover: o.Recover, Seed: uint64(o.Seed)}, nil
 }

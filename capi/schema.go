@@ -34,11 +34,14 @@ func num(v float64) *float64 { return &v }
 
 // The Python package's defaults for point data (the MLP) where they differ from
 // train.DefaultConfig, chosen by the toy-data study (docs/design.md, "Toy-data quality"):
-// K = 60 Langevin steps and a data-driven jump for every chain and iteration, with the
-// 3×128 SiLU MLP (hidden, activation below) on standardised inputs.
+// K = 60 Langevin steps, a data-driven jump for every chain and iteration, a moving
+// average of the parameters (β = 0.99) and 5,000 iterations, with the 3×128 SiLU MLP (hidden, activation below)
+// on standardised inputs.
 const (
-	pointSteps = 60
-	pointJump  = 1.0
+	pointSteps      = 60
+	pointJump       = 1.0
+	pointEMA        = 0.99
+	pointIterations = 5000
 )
 
 // Schema returns the parameter table as JSON (a list of Param, in the order of the docs).
@@ -95,7 +98,9 @@ func params() []Param {
 			Doc: "the probability that a chain makes a data-driven Metropolis-Hastings jump per iteration (lets chains change modes; low-dimensional data)"},
 		{Name: "jump_width", Kind: "float", Default: 0.05, Min: num(0), MinOpen: true,
 			Doc: "the jump proposal's sd around data points, in units of the data's standard deviation per coordinate"},
-		{Name: "iterations", Kind: "int", Default: 4000, ImageDefault: 1000, Min: num(0), Max: num(1 << 40), Doc: "training iterations"},
+		{Name: "ema", Kind: "float", Default: pointEMA, ImageDefault: 0.0, Min: num(0), Max: num(1), MaxOpen: true,
+			Doc: "the decay β of the parameters' moving average, which the trained model uses (0: the last iterate)"},
+		{Name: "iterations", Kind: "int", Default: pointIterations, ImageDefault: 1000, Min: num(0), Max: num(1 << 40), Doc: "training iterations"},
 		{Name: "batch_size", Kind: "int", Default: c.BatchSize, ImageDefault: im.BatchSize, Min: num(1), Max: num(1 << 20), Doc: "M, data points and chains per iteration"},
 		{Name: "lr", Kind: "float", Default: c.LR, ImageDefault: im.LR, Min: num(0), MinOpen: true, Doc: "the learning rate"},
 		{Name: "lr_decay", Kind: "choice", Default: "none", Choices: []string{"cosine", "none"},

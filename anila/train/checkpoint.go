@@ -71,6 +71,9 @@ func (t *Trainer[T]) Marshal() ([]byte, error) {
 		{s: section{"opt_v", len(t.opt.V), 64}, f64: t.opt.V},
 		{s: section{"buffer", len(t.Buffer), bits}, f: t.Buffer},
 	}
+	if t.Average != nil {
+		parts = append(parts, part{s: section{"average", len(t.Average), bits}, f: t.Average})
+	}
 	if sn := t.Net.SpectralState(); len(sn) > 0 {
 		parts = append(parts, part{s: section{"spectral", len(sn), 64}, f64: sn})
 	}
@@ -217,6 +220,7 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	t.rng = rand.New(t.pcg)
 	d := t.Dim()
 	off := 0
+	hasAverage := false
 	for _, s := range h.Sections {
 		if s.Count < 0 || s.Count > len(payload) || (s.Bits != 32 && s.Bits != 64) {
 			return nil, fmt.Errorf("model file is corrupt: section %q has count %d, bits %d", s.Name, s.Count, s.Bits)
@@ -243,6 +247,14 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 			for i, v := range vals {
 				t.Params[i] = T(v)
 			}
+		case s.Name == "average":
+			if s.Count != len(t.Params) || t.Average == nil {
+				return nil, fmt.Errorf("model file has a parameter average of %d values, want %d (ema %v)", s.Count, len(t.Average), t.Config.EMA)
+			}
+			for i, v := range vals {
+				t.Average[i] = T(v)
+			}
+			hasAverage = true
 		case s.Name == "opt_m" || s.Name == "opt_v":
 			if s.Count != len(t.Params) {
 				return nil, fmt.Errorf("model file has %d optimizer moments, want %d", s.Count, len(t.Params))
@@ -281,6 +293,9 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	}
 	if off != len(payload) {
 		return nil, fmt.Errorf("model file is corrupt: %d unexpected bytes after the last section", len(payload)-off)
+	}
+	if !hasAverage {
+		copy(t.Average, t.Params) // the average starts here
 	}
 	if t.History.JumpAccept == nil && t.History.Len() > 0 { // files from before the jump move
 		t.History.JumpAccept = make([]float64, t.History.Len())

@@ -124,6 +124,12 @@ type Config struct {
 	// around data points in data units: one entry per coordinate, or one for all.
 	Jump      float64
 	JumpWidth []float64
+	// EMA, when > 0, is the decay β of an exponential moving average of the parameters,
+	// a ← β·a + (1 − β)·θ after every optimizer step (ema.go). The model's energy (sampling
+	// and evaluation after training) uses the average, which smooths out the parameter noise
+	// that the chains' sampling error puts into every update; training continues from θ.
+	// 0 turns it off.
+	EMA float64
 	// L2 is α in the penalty α·(f(x)² + f(z)²).
 	L2 float64
 	// DataNoise is the sd of Gaussian noise added to each data batch.
@@ -210,6 +216,9 @@ func (c Config) Validate(dim int) error {
 	}
 	if math.IsNaN(c.Reinit) || c.Reinit < 0 || c.Reinit > 1 {
 		return fmt.Errorf("reinit must be in [0, 1], got %v", c.Reinit)
+	}
+	if math.IsNaN(c.EMA) || c.EMA < 0 || c.EMA >= 1 {
+		return fmt.Errorf("ema must be in [0, 1), got %v", c.EMA)
 	}
 	if math.IsNaN(c.ThresholdQuantile) || c.ThresholdQuantile < 0 || c.ThresholdQuantile >= 1 {
 		return fmt.Errorf("threshold_quantile must be in [0, 1), got %v", c.ThresholdQuantile)

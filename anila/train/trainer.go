@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -26,10 +27,14 @@ func (e *DivergenceError) Error() string {
 // Trainer is the state of a training run: the net's parameters, the optimizer's moments,
 // the replay buffer, the random stream and the history. It owns a copy of the data.
 type Trainer[T nn.Float] struct {
-	Config  Config
-	Arch    nn.Arch
-	Net     *nn.Net[T]
-	Params  []T
+	Config Config
+	Arch   nn.Arch
+	Net    *nn.Net[T]
+	// Params are the parameters training updates.
+	Params []T
+	// Average is the moving average of Params under Config.EMA (ema.go), nil without it.
+	// ModelParams says which of the two the model's energy uses.
+	Average []T
 	Iter    int
 	History History
 	// Buffer is the replay buffer (BufferSize × Dim) for InitBuffer, else nil.
@@ -144,6 +149,9 @@ func New[T nn.Float](cfg Config, arch nn.Arch, data []T, n int) (*Trainer[T], er
 	t.rng = rand.New(t.pcg)
 	net.Init(t.Params, t.rng)
 	t.opt = optState{M: make([]float64, len(t.Params)), V: make([]float64, len(t.Params))}
+	if cfg.EMA > 0 {
+		t.Average = slices.Clone(t.Params)
+	}
 	if cfg.Init == InitBuffer {
 		t.Buffer = make([]T, cfg.BufferSize*d)
 		t.uniform(t.Buffer)
@@ -174,7 +182,7 @@ func (t *Trainer[T]) prepare() error {
 	t.f = make([]T, 2*m)
 	t.dOut = make([]T, 2*m)
 	t.grad = make([]T, len(t.Params))
-	t.undo = newUndoLog[T](len(t.Params), m, d)
+	t.undo = newUndoLog[T](len(t.Params), m, d, t.Average != nil)
 	t.chain = make([]int, m)
 	t.swaps = make([]int, m)
 	if t.Config.ThresholdQuantile > 0 {
@@ -216,6 +224,7 @@ func (t *Trainer[T]) SetData(data []T, n int) error {
 	if t.Config.DataInit && t.Iter == 0 && !t.centered {
 		t.Net.CenterFirstLayer(t.Params, t.data, t.nData, t.rng)
 		t.centered = true
+		copy(t.Average, t.Params)
 	}
 	if t.perm != nil && len(t.perm) < n {
 		t.perm = make([]int, n)
@@ -321,6 +330,7 @@ func (t *Trainer[T]) restore(b []byte) error {
 		return err
 	}
 	copy(t.Params, r.Params)
+	copy(t.Average, r.Average)
 	copy(t.opt.M, r.opt.M)
 	copy(t.opt.V, r.opt.V)
 	t.opt.T = r.opt.T
@@ -556,6 +566,7 @@ func (t *Trainer[T]) step(gradNorm float64) error {
 			return &DivergenceError{Iter: t.Iter + 1, What: "the update made a parameter non-finite"}
 		}
 	}
+	t.updateAverage()
 	return nil
 }
 

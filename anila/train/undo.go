@@ -11,6 +11,7 @@ type iterStart[T ~float32 | ~float64] struct {
 	iter   int
 	pcg    rand.PCG
 	params []T
+	avg    []T // the parameters' average, under Config.EMA
 	m, v   []float64
 	t      int
 	rows   []int // buffer rows written, in order
@@ -23,10 +24,14 @@ type undoLog[T ~float32 | ~float64] struct {
 	cur, prev *iterStart[T]
 }
 
-func newUndoLog[T ~float32 | ~float64](nParams, batch, dim int) undoLog[T] {
+func newUndoLog[T ~float32 | ~float64](nParams, batch, dim int, average bool) undoLog[T] {
 	mk := func() *iterStart[T] {
-		return &iterStart[T]{params: make([]T, nParams), m: make([]float64, nParams), v: make([]float64, nParams),
+		s := &iterStart[T]{params: make([]T, nParams), m: make([]float64, nParams), v: make([]float64, nParams),
 			rows: make([]int, 0, batch), old: make([]T, 0, batch*dim)}
+		if average {
+			s.avg = make([]T, nParams)
+		}
+		return s
 	}
 	return undoLog[T]{cur: mk(), prev: mk()}
 }
@@ -38,6 +43,7 @@ func (t *Trainer[T]) beginIteration() {
 	s := u.cur
 	s.valid, s.iter, s.pcg, s.t = true, t.Iter, *t.pcg, t.opt.T
 	copy(s.params, t.Params)
+	copy(s.avg, t.Average)
 	copy(s.m, t.opt.M)
 	copy(s.v, t.opt.V)
 	s.rows, s.old = s.rows[:0], s.old[:0]
@@ -72,6 +78,7 @@ func (t *Trainer[T]) rewind(back2 bool) {
 		target = u.prev
 	}
 	copy(t.Params, target.params)
+	copy(t.Average, target.avg)
 	copy(t.opt.M, target.m)
 	copy(t.opt.V, target.v)
 	t.opt.T = target.t

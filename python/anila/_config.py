@@ -334,6 +334,7 @@ def model_options(p: dict, dim: int, noise_box=(0.0, 0.0), image_shape=None):
     o.Momentum = p["momentum"]
     o.ThresholdQuantile = p["threshold_quantile"]
     o.Jump = p["jump"]
+    o.EMA = p["ema"]
     o.JumpWidth = go_floats(np.asarray(p.get("_data_sd", [1.0]), dtype=np.float64) * p["jump_width"])
     o.L2 = p["l2"]
     o.DataNoise = p["data_noise"]

@@ -274,12 +274,16 @@ def reduce_history(c: Communicator, model, start: int, stop: int) -> None:
 
 
 def share_parameters(c: Communicator, model) -> None:
-    """Give every rank rank 0's parameters (and spectral normalisation vectors)."""
+    """Give every rank rank 0's parameters: the model's (their moving average under ema),
+    the training parameters, and the spectral normalisation vectors."""
     if c.size == 1:
         return
     p = model.parameters()
     c.bcast(p)
     model.set_parameters(p)
+    p = model.parameters(training=True)
+    c.bcast(p)
+    model.set_parameters(p, training=True)
     s = model.spectral_state()
     if s.size:
         c.bcast(s)
@@ -291,7 +295,8 @@ def check_in_step(c: Communicator, model) -> None:
     bit-identical parameters (a digest of them is gathered)."""
     if c.size == 1:
         return
-    digest = hashlib.blake2b(model.parameters().tobytes(), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(model.parameters(training=True).tobytes() + model.parameters().tobytes(),
+                             digest_size=16).hexdigest()
     everyone = c.allgather((model.iteration, digest))
     if any(e != everyone[0] for e in everyone):
         raise RuntimeError("data-parallel training lost step: (iteration, parameter digest) per rank = "

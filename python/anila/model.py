@@ -168,23 +168,27 @@ class Model:
         return self.energy(X)
 
     # -- parameters -------------------------------------------------------------------------
-    def parameters(self) -> np.ndarray:
-        """A copy of the flat parameter vector (layer by layer; a Linear layer's weight
-        (out×in, row-major) then its bias, as PyTorch orders them)."""
+    def parameters(self, training: bool = False) -> np.ndarray:
+        """A copy of the flat parameter vector the model's energy uses (layer by layer; a
+        Linear layer's weight (out×in, row-major) then its bias, as PyTorch orders them).
+        With ema > 0 that is the moving average of the training parameters; training=True
+        gives the training parameters themselves (the last iterate)."""
         h = self._handle()
         out = np.empty(int(self._meta()["num_params"]), dtype=self.dtype)
-        cfunc("anila_params", h, ptr(out), out.size, 0)
+        cfunc("anila_params", h, ptr(out), out.size, 2 if training else 0)
         return out
 
-    def set_parameters(self, v) -> None:
-        """Replace the flat parameter vector with v (same length as `parameters()`)."""
+    def set_parameters(self, v, training: bool = False) -> None:
+        """Replace the flat parameter vector with v (same length as `parameters()`): both
+        the training parameters and their moving average, so that training continues from v;
+        training=True replaces the training parameters only."""
         h = self._handle()
         n = int(self._meta()["num_params"])
         arr = np.asarray(v)
         if arr.ndim != 1 or arr.size != n:
             raise ValueError(f"v must be a 1-D vector of {n} parameters, got shape {arr.shape}")
         arr = as_points(arr[:, None], "v", self.dtype, 1).ravel()
-        cfunc("anila_params", h, ptr(arr), arr.size, 1)
+        cfunc("anila_params", h, ptr(arr), arr.size, 3 if training else 1)
 
     def spectral_state(self) -> np.ndarray:
         """The u and v vectors of the spectrally normalised layers (each layer's u then v, in
@@ -688,7 +692,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     energy="mlp", hidden=(128, 128, 128), activation="silu", standardize=True,
     sampler="anila" | "sgld", adjusted=False, steps=K, step_size=η, threshold=b,
     threshold_quantile, noise_scale=ε, anisotropy="coordinate" | "pixel" | "chain",
-    init="buffer" | "noise" | "data", buffer_size, reinit, jump, jump_width, iterations,
+    init="buffer" | "noise" | "data", buffer_size, reinit, jump, jump_width, ema, iterations,
     batch_size, lr, lr_decay="none" | "cosine", lr_floor, optimizer="adam" | "sgd", betas,
     momentum, l2, data_noise, grad_clip, clamp="auto" | "data" | None | (lo, hi),
     noise_box="auto" | "central" | "data" | (lo, hi) (where chains start from noise),

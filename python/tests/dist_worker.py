@@ -122,8 +122,8 @@ def main():
         data = anila.datasets.rings(8000, seed=a.seed)
         extra = {} if a.buffer is None else {"buffer_size": a.buffer}
         # the settings of the measurements in test_distributed.py (the defaults before the
-        # jumps and the deeper net, four times cheaper per iteration)
-        extra.update(hidden=(128, 128), activation="leakyrelu", steps=20, jump=0.0, standardize=False)
+        # jumps, the deeper net and the parameter average, four times cheaper per iteration)
+        extra.update(hidden=(128, 128), activation="leakyrelu", steps=20, jump=0.0, standardize=False, ema=0.0)
         m = anila.train(data[rank::size], comm=comm, iterations=a.iterations, batch_size=a.batch, seed=a.seed,
                         progress=False, **extra)
         if rank == 0:

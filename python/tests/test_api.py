@@ -295,7 +295,7 @@ def test_go_and_python_agree_on_defaults(energy, dim):
             "LR": d["lr"], "Beta1": d["betas"][0], "Beta2": d["betas"][1], "Momentum": d["momentum"], "L2": d["l2"],
             "DataNoise": d["data_noise"], "GradClip": d["grad_clip"], "DataInit": d["data_init"], "Recover": d["recover"],
             "Optimizer": d["optimizer"], "Init": d["init"], "Jump": d["jump"], "JumpWidth": [d["jump_width"]],
-            "ThresholdQuantile": d["threshold_quantile"], "LRFloor": d["lr_floor"],
+            "ThresholdQuantile": d["threshold_quantile"], "LRFloor": d["lr_floor"], "EMA": d["ema"],
             "LRDecay": d["iterations"] if d["lr_decay"] == "cosine" else 0}
     assert {k: c[k] for k in want} == want
     s = c["Sampler"]

@@ -126,6 +126,9 @@ def test_training_iteration_matches(dtype, optimizer, sampler):
     opt = at.optimizer_for(mod, m)
     rng = np.random.default_rng(4)
     cfg = at.sampler_kwargs(m.params)
+    beta = m.params["ema"]
+    assert beta > 0  # the point default: the model's energy uses a moving average of the parameters
+    avg = at.flat_parameters(mod).astype(np.float64)
     for it in range(3):  # several iterations exercise Adam's moments and SGD's momentum
         batch = rng.normal(size=(32, 4)).astype(dtype)
         z0 = rng.normal(size=(32, 4)).astype(dtype)
@@ -134,7 +137,10 @@ def test_training_iteration_matches(dtype, optimizer, sampler):
         z_t = at.train_iteration(mod, opt, torch.from_numpy(batch), torch.from_numpy(z0), torch.from_numpy(xi),
                                  l2=0.1, **cfg)
         assert relmax(z_a, z_t.numpy()) < TOL[dtype]["chain"], it
-        assert relmax(m.parameters(), at.flat_parameters(mod)) < TOL[dtype]["params"], it
+        assert relmax(m.parameters(training=True), at.flat_parameters(mod)) < TOL[dtype]["params"], it
+        b = min(beta, (1 + it) / (10 + it))  # the average's warm-up (anila/train/ema.go)
+        avg = b * avg + (1 - b) * at.flat_parameters(mod)
+        assert relmax(m.parameters(), avg) < TOL[dtype]["params"], it
     h = m.history
     assert len(h["gap"]) == 3
 
@@ -152,9 +158,9 @@ def test_training_iteration_with_grad_clip():
     mc.train_step(batch, z0, xi)
     at.train_iteration(mod, opt, torch.from_numpy(batch), torch.from_numpy(z0), torch.from_numpy(xi),
                        grad_clip=0.05, **at.sampler_kwargs(m.params))
-    assert relmax(mc.parameters(), at.flat_parameters(mod)) < 1e-10
+    assert relmax(mc.parameters(training=True), at.flat_parameters(mod)) < 1e-10
     m2.train_step(batch, z0, xi)  # unclipped differs
-    assert relmax(m2.parameters(), mc.parameters()) > 1e-6
+    assert relmax(m2.parameters(training=True), mc.parameters(training=True)) > 1e-6
 
 
 # --- the conv energies ("convnet", "vanilla") ----------------------------------------------
@@ -298,4 +304,4 @@ def test_conv_training_iteration_matches(kind, shape, s):
         z_t = at.train_iteration(mod, opt, torch.from_numpy(batch.reshape(4, d)), torch.from_numpy(z0.reshape(4, d)),
                                  torch.from_numpy(xi), l2=l2, grad_clip=m.params["grad_clip"], **cfg)
         assert relmax(z_a.reshape(4, d), z_t.numpy()) < TOL["float64"]["chain"], it
-        assert relmax(m.parameters(), at.flat_parameters(mod)) < TOL["float64"]["params"], it
+        assert relmax(m.parameters(training=True), at.flat_parameters(mod)) < TOL["float64"]["params"], it
