@@ -13,7 +13,7 @@ md("""# anila quick start
 
 This notebook trains an energy-based model p(x) ∝ exp(f(x)) on a 2-D toy set with both
 samplers, looks at its samples and density, compares AniLA with SGLD on held-out data, and
-saves and reloads a model. It runs in under a minute on two CPU cores."""),
+saves and reloads a model. It runs in about two minutes on two CPU cores."""),
 code("""%matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
@@ -29,9 +29,11 @@ print(X.shape, X.dtype)
 anila.plot.scatter(X[:3000], title="rings: training data");"""),
 md("""## Train with AniLA
 `anila.train` runs maximum likelihood with Langevin sampling: each iteration draws chains from a
-replay buffer, takes K = 20 sampler steps, and moves θ along ∇θ f(data) − ∇θ f(samples) with Adam.
-The defaults are tuned on these toy sets; their 4,000 iterations take about ten seconds."""),
-code("""model = anila.train(X, sampler="anila", seed=0, progress=False)   # 4,000 iterations
+replay buffer, takes K = 60 sampler steps (and a data-driven jump that lets chains change
+modes), and moves θ along ∇θ f(data) − ∇θ f(samples) with Adam. The model keeps a moving
+average of θ over the iterations (`ema`), which smooths out the noise of the sampled gradients.
+The defaults are tuned on these toy sets; their 5,000 iterations take about 50 seconds."""),
+code("""model = anila.train(X, sampler="anila", seed=0, progress=False)   # 5,000 iterations
 model"""),
 md("""The history has one entry per iteration. The energy gap f(data) − f(samples) should hover
 near zero once the samples look like the data; AniLA's mean step size γ shows how often the

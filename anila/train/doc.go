@@ -5,6 +5,8 @@
 // Files: config.go (Config, defaults, validation), optimizer.go (Adam and SGD),
 // history.go (the per-iteration record), trainer.go (the loop), jump.go (data-driven
 // Metropolis–Hastings jumps that let persistent chains change modes), threshold.go (AniLA's
-// threshold adapted to a quantile of the gradient magnitudes), checkpoint.go (saving and
+// threshold adapted to a quantile of the gradient magnitudes), ema.go (the moving average of
+// the parameters that the trained model uses), undo.go (undoing a diverged iteration whole),
+// checkpoint.go (saving and
 // loading a trainer whole, atomically, with a format version and a checksum).
 package train

@@ -9,8 +9,8 @@ import anila
 
 def test_mode_weights_are_learned():
     """Two Gaussian modes (sd 0.15) 4 apart with weights 0.8 and 0.2: the model's mass on the
-    heavy side, by quadrature, over seeds 1-3. Measured with the defaults: 0.70, 0.75, 0.61
-    (seeds 4-5: 0.70, 0.73); with jump=0, as before the jumps: 0.52, 0.66, 0.88, 0.28, 0.38."""
+    heavy side, by quadrature, over seeds 1-5. Measured with the defaults: 0.66, 0.63, 0.65,
+    0.69, 0.68; with jump=0, as before the jumps: 0.60, 0.59, 0.71, 0.37, 0.50."""
     rng = np.random.default_rng(0)
     n = 4000
     heavy = rng.random(n) < 0.8
@@ -19,10 +19,26 @@ def test_mode_weights_are_learned():
     xx, yy = np.meshgrid(g, g)
     P = np.stack([xx.ravel(), yy.ravel()], 1)
     masses = []
-    for seed in (1, 2, 3):
+    for seed in (1, 2, 3, 4, 5):
         m = anila.train(X, seed=seed, progress=False, hidden=(32, 32), iterations=800, buffer_size=1000)
         f = m.energy(P).astype(np.float64)
         w = np.exp(f - f.max())
         masses.append(float(w[P[:, 0] < 0].sum() / w.sum()))
         assert np.nanmean(m.history["jump_accept"]) > 0.2
     assert all(0.55 <= v <= 0.95 for v in masses), masses
+
+
+def test_defaults_reach_the_toy_target():
+    """The defaults' whole run on two moons, seed 1 (5,000 iterations, about 50 s): held-out
+    NLL within 0.07 nat of the true density's (KL(true ‖ model), the study's gap). Measured:
+    0.038 (seeds 2-5 in study/results.md: 0.031-0.039); the last iterate of a 4,000-iteration run,
+    as before the parameter average, 0.096; the defaults before the data-driven jumps and the
+    deeper net, 0.88."""
+    from anila import metrics
+
+    X = anila.datasets.toy("moons", 10_000, seed=1)
+    held = anila.datasets.toy("moons", 2_000, seed=1001)
+    m = anila.train(X, seed=1, progress=False)
+    nll = metrics.heldout_nll(m, held, ((-4.5, 4.5), (-4.5, 4.5)))
+    gap = nll + float(anila.datasets.log_density("moons", held).mean())
+    assert gap < 0.07, gap
