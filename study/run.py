@@ -20,7 +20,7 @@ from all saved sections, so sections can be run separately):
             the sampled covariance.
 - sampling_seeds: the best setting of each sampler per target, over chain seeds 1-5.
 - sweep:    AniLA's threshold b and step size η on rings (gap to the true density), in the
-            standardised units of the defaults, seeds 1-2.
+            standardised units of the defaults, the first two seeds (`--seeds`).
 - stepsizes: AniLA's per-coordinate γ on an anisotropic Gaussian and on a rings model.
 - images:   Fashion-MNIST, both samplers at the same compute budget (iterations × K),
             seeds 1-5: FID (anila's feature net) of replay-buffer samples to the test set.
@@ -519,19 +519,22 @@ def report():
     if "stepsizes" in res:
         st = res["stepsizes"]
         ga, rg = st["gaussian"], st["rings"]
+        clip = float(np.mean(np.array(rg["grad"]) > rg["b"]))
         lines += ["## What the anisotropy does to the step sizes", "",
                   f"On N(0, diag(1, 0.01)) at η = {ga['eta']}, b = {ga['b']}: the flat coordinate keeps γ = "
                   f"{np.median(ga['gamma_flat']):.3f} (median) while the steep one gets {np.median(ga['gamma_steep']):.3f}. "
-                  f"On rings with the defaults (η = {rg['eta']}, b = {rg['b']}), {np.mean(np.array(rg['grad']) > rg['b']):.1%} "
-                  "of the coordinates of model samples have |g| > b, so AniLA is nearly SGLD there. "
-                  "Figure: `stepsizes.png`.", ""]
+                  f"On rings with the defaults (η = {rg['eta']:.4g}, b = {rg['b']:.4g} in the data's units), "
+                  f"{clip:.1%} of the coordinates of model samples have |g| > b, so "
+                  + ("AniLA is nearly SGLD there. " if clip < 0.1 else "AniLA's step is cut on that share of the coordinates. ")
+                  + "Figure: `stepsizes.png`.", ""]
         _stepsize_figure(st)
     if "sweep" in res:
         rows = res["sweep"]
         if "eta0" in rows[0]:
             ek, bk, vk = "eta0", "b0", "kl"
+            seeds = ", ".join(str(v) for v in sorted({r["seed"] for r in rows}))
             head = ("## AniLA's sensitivity to b and η (rings, the defaults otherwise; gap to the true density in nats, "
-                    "mean over seeds 1-2; fraction clipped)")
+                    f"mean over seeds {seeds}; fraction clipped)")
             note = ("η₀ and b₀ in the standardised units of the defaults (η₀ = 0.005, b₀ = 10; in the data's units "
                     "η₀·s² and b₀/s, s the data's scale).")
         else:
