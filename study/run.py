@@ -532,9 +532,10 @@ def report():
         rows = res["sweep"]
         if "eta0" in rows[0]:
             ek, bk, vk = "eta0", "b0", "kl"
-            seeds = ", ".join(str(v) for v in sorted({r["seed"] for r in rows}))
+            ss = sorted({r["seed"] for r in rows})
+            seeds = ("seed " if len(ss) == 1 else "seeds ") + ", ".join(str(v) for v in ss)
             head = ("## AniLA's sensitivity to b and η (rings, the defaults otherwise; gap to the true density in nats, "
-                    f"mean over seeds {seeds}; fraction clipped)")
+                    f"mean over {seeds}; fraction clipped)")
             note = ("η₀ and b₀ in the standardised units of the defaults (η₀ = 0.005, b₀ = 10; in the data's units "
                     "η₀·s² and b₀/s, s the data's scale).")
         else:
