@@ -77,14 +77,19 @@ var MaxBytes int64 = 8 << 30
 // EstimateBytes is roughly the memory a trainer of cfg and arch allocates, in element
 // size elem (4 or 8): parameters with their gradient and Adam moments, the two undo records
 // (parameters and moments again), a parameter gradient per chunk, the replay buffer, the
-// chains and the activations of a batch.
+// chains and the activations of a batch; under EMA, the parameters' average and its two
+// undo copies.
 func EstimateBytes(cfg Config, arch nn.Arch, elem int64) int64 {
 	fp := arch.Footprint()
 	d := int64(arch.In)
 	m := int64(max(cfg.BatchSize, 1))
 	chunk := int64(fp.Chunk)
 	chunks := (2*m + chunk - 1) / chunk
-	return fp.Params*(4*elem+48+elem*chunks) + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
+	perParam := 4*elem + 48 + elem*chunks
+	if cfg.EMA > 0 {
+		perParam += 3 * elem
+	}
+	return fp.Params*perParam + int64(max(cfg.BufferSize, 0))*d*elem + 6*m*d*elem +
 		2*m*fp.Acts*elem + chunks*fp.Scratch*elem
 }
 
