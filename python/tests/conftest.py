@@ -27,7 +27,10 @@ def interrupt_when_ready(script, wait: float):
     """Run script (a path) in a fresh Python, wait for its line "ready", let it work for wait
     seconds, send SIGINT and return (process, the next line it prints). A 120 s watchdog
     kills it if it hangs; nothing here measures how fast it answers."""
-    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell that starts pytest as a background job (CI scripts, `cmd &`) ignores SIGINT, and
+    # the child would inherit that: start it with the default disposition, as a terminal does.
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     watchdog = threading.Timer(120, p.kill)
     watchdog.start()
     try:
