@@ -163,13 +163,16 @@ SWEEP_B = (1.0, 3.0, 10.0)  # b₀, per 1/unit of the data's scale (the default 
 def section_sweep(args):
     """AniLA on rings over a grid of η₀ and b₀ in the standardised units of the defaults
     (passed in data units as η₀·s² and b₀/s, s the data's scale), the first two seeds."""
+    from anila._config import data_scale  # the scale the library standardises by
+
+    seeds = args.seeds[:2]
+    scales = {seed: data_scale({"std": anila.datasets.toy("rings", 10_000, seed=seed).astype(np.float64).std(axis=0)})
+              for seed in seeds}
     rows = []
     for eta in SWEEP_ETA:
         for b in SWEEP_B:
-            for seed in args.seeds[:2]:
-                X = anila.datasets.toy("rings", 10_000, seed=seed).astype(np.float64)
-                sd = X.std(axis=0)
-                sc = float(np.sqrt(np.mean(sd * sd)))
+            for seed in seeds:
+                sc = scales[seed]
                 r = toy_run("rings", "anila", seed, step_size=eta * sc * sc, threshold=b / sc)
                 r.update(eta0=eta, b0=b)
                 rows.append(r)
@@ -530,29 +533,20 @@ def report():
         _stepsize_figure(st)
     if "sweep" in res:
         rows = res["sweep"]
-        if "eta0" in rows[0]:
-            ek, bk, vk = "eta0", "b0", "kl"
-            ss = sorted({r["seed"] for r in rows})
-            seeds = ("seed " if len(ss) == 1 else "seeds ") + ", ".join(str(v) for v in ss)
-            head = ("## AniLA's sensitivity to b and η (rings, the defaults otherwise; gap to the true density in nats, "
-                    f"mean over {seeds}; fraction clipped)")
-            note = ("η₀ and b₀ in the standardised units of the defaults (η₀ = 0.005, b₀ = 10; in the data's units "
-                    "η₀·s² and b₀/s, s the data's scale).")
-        else:
-            ek, bk, vk = "step_size", "threshold", "nll"
-            head = "## AniLA's sensitivity to b and η (rings, held-out NLL, mean over seeds; fraction clipped)"
-            note = ("Measured with the earlier toy defaults (2-128-128-1 LeakyReLU, K = 20, no jumps, η and b in the "
-                    "data's units); not yet re-run with the current ones.")
-        key = lambda r, k: r[k] if k in r else r["params"][k]
-        etas = sorted({key(r, ek) for r in rows})
-        bs = sorted({key(r, bk) for r in rows})
-        lines += [head, "", note, "",
+        ss = sorted({r["seed"] for r in rows})
+        seeds = ("seed " if len(ss) == 1 else "seeds ") + ", ".join(str(v) for v in ss)
+        etas = sorted({r["eta0"] for r in rows})
+        bs = sorted({r["b0"] for r in rows})
+        lines += ["## AniLA's sensitivity to b and η (rings, the defaults otherwise; gap to the true density in nats, "
+                  f"mean over {seeds}; fraction clipped)", "",
+                  "η₀ and b₀ in the standardised units of the defaults (η₀ = 0.005, b₀ = 10; in the data's units "
+                  "η₀·s² and b₀/s, s the data's scale).", "",
                   "| η \\ b | " + " | ".join(f"{b:g}" for b in bs) + " |", "|---" * (len(bs) + 1) + "|"]
         for e in etas:
             cells = []
             for b in bs:
-                rr = [r for r in rows if key(r, ek) == e and key(r, bk) == b]
-                cells.append(f"{np.mean([r[vk] for r in rr]):.3f} ({np.mean([r['clipped'] for r in rr]):.2f})")
+                rr = [r for r in rows if r["eta0"] == e and r["b0"] == b]
+                cells.append(f"{np.mean([r['kl'] for r in rr]):.3f} ({np.mean([r['clipped'] for r in rr]):.2f})")
             lines.append(f"| {e:g} | " + " | ".join(cells) + " |")
         lines.append("")
     if "images" in res:
