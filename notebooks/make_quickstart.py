@@ -29,11 +29,11 @@ print(X.shape, X.dtype)
 anila.plot.scatter(X[:3000], title="rings: training data");"""),
 md("""## Train with AniLA
 `anila.train` runs maximum likelihood with Langevin sampling: each iteration draws chains from a
-replay buffer, takes K = 60 sampler steps (and a data-driven jump that lets chains change
+replay buffer, takes K = 40 sampler steps (and a data-driven jump that lets chains change
 modes), and moves θ along ∇θ f(data) − ∇θ f(samples) with Adam. The model keeps a moving
 average of θ over the iterations (`ema`), which smooths out the noise of the sampled gradients.
-The defaults are tuned on these toy sets; their 5,000 iterations take about 50 seconds."""),
-code("""model = anila.train(X, sampler="anila", seed=0, progress=False)   # 5,000 iterations
+The defaults are tuned on these toy sets; their 6,600 iterations take about 50 seconds."""),
+code("""model = anila.train(X, sampler="anila", seed=0, progress=False)   # 6,600 iterations
 model"""),
 md("""The history has one entry per iteration. The energy gap f(data) − f(samples) should hover
 near zero once the samples look like the data; AniLA's mean step size γ shows how often the

@@ -136,10 +136,12 @@ def section_stretched(args):
 
 
 def _scale2_of(name):
-    """s² of the stretched data, s its scale (the RMS of its coordinates' sd): step sizes are
-    η₀·s², as the library's default is."""
+    """s² of the stretched data (first seed), s its scale as the library computes it
+    (`data_scale`): step sizes are η₀·s², as the library's default is."""
+    from anila._config import data_scale
+
     X = anila.datasets.toy(name, 10_000, seed=1).astype(np.float64) * np.asarray(STRETCH)
-    return float(X.var(0).mean())
+    return data_scale({"std": X.std(axis=0)}) ** 2
 
 
 def section_ito(args):
@@ -437,6 +439,14 @@ def report():
             cells = [f"{r['kl']:.3f}" for r in rows if r["set"] == name]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
+        toy = [r for r in res.get("toy", []) if r["sampler"] == "anila" and r["stretch"] == [1.0, 1.0]]
+        spread = [(name, [r["kl"] for r in toy if r["set"] == name]) for name in dict.fromkeys(r["set"] for r in rows)]
+        if all(k for _, k in spread):
+            lines += ["The three scales run the same arithmetic up to float32 rounding (`test_scale.py` checks the "
+                      "energies to 1e-6 on a short float64 run); over a whole run training amplifies the rounding "
+                      "into a different trajectory, so compare a difference across scales with the spread over "
+                      "seeds at ×1 (toy section, AniLA): " +
+                      "; ".join(f"{name} {min(k):.3f} to {max(k):.3f}" for name, k in spread) + ".", ""]
     if "stretched" in res:
         rows = res["stretched"]
         lines += ["## Anisotropic data: rings stretched 1:100 (second coordinate × 0.01)", "",

@@ -9,8 +9,9 @@ import anila
 
 def test_mode_weights_are_learned():
     """Two Gaussian modes (sd 0.15) 4 apart with weights 0.8 and 0.2: the model's mass on the
-    heavy side, by quadrature, over seeds 1-5. Measured with the defaults: 0.66, 0.63, 0.65,
-    0.69, 0.68; with jump=0, as before the jumps: 0.60, 0.59, 0.71, 0.37, 0.50."""
+    heavy side, by quadrature, over seeds 1-5. Measured with the defaults (K = 40): 0.64, 0.62,
+    0.64, 0.69, 0.65 (K = 60: 0.66, 0.63, 0.65, 0.69, 0.68); with jump=0, as before the jumps:
+    0.60, 0.59, 0.71, 0.37, 0.50."""
     rng = np.random.default_rng(0)
     n = 4000
     heavy = rng.random(n) < 0.8
@@ -29,11 +30,12 @@ def test_mode_weights_are_learned():
 
 
 def test_defaults_reach_the_toy_target():
-    """The defaults' whole run on two moons, seed 1 (5,000 iterations, about 50 s): held-out
-    NLL within 0.07 nat of the true density's (KL(true ‖ model), the study's gap). Measured:
-    0.038 (seeds 2-5 in study/results.md: 0.031-0.039); the last iterate of a 4,000-iteration run,
-    as before the parameter average, 0.096; the defaults before the data-driven jumps and the
-    deeper net, 0.88."""
+    """The defaults' whole run on two moons, seed 1 (K = 40, 6,600 iterations, about 48 s):
+    held-out NLL within 0.1 nat (the issue's target) of the true density's (KL(true ‖ model),
+    the study's gap). Measured: 0.043 (seeds 1-5 in study/results.md: 0.034-0.081; another BLAS
+    kernel's rounding gives another trajectory, so the bound leaves room for the worst seed);
+    the defaults when the target was set, 0.24-0.79 on the toy sets; before the data-driven
+    jumps and the deeper net, 0.88 here."""
     from anila import metrics
 
     X = anila.datasets.toy("moons", 10_000, seed=1)
@@ -41,4 +43,4 @@ def test_defaults_reach_the_toy_target():
     m = anila.train(X, seed=1, progress=False)
     nll = metrics.heldout_nll(m, held, ((-4.5, 4.5), (-4.5, 4.5)))
     gap = nll + float(anila.datasets.log_density("moons", held).mean())
-    assert gap < 0.07, gap
+    assert gap < 0.1, gap
