@@ -69,6 +69,7 @@ type Trainer[T nn.Float] struct {
 	swaps       []int
 	absGrad     []float64 // scratch of adaptThreshold
 	jump        jumpState[T]
+	snap        snapshot[T] // the last recovery snapshot (snapshot.go)
 }
 
 // MaxBytes caps the memory a trainer may allocate; New refuses larger ones before allocating.
@@ -285,18 +286,8 @@ func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 		return 0, fmt.Errorf("the trainer has no data: fit it on data first")
 	}
 	target := t.Iter + iters
-	var snap []byte
-	takeSnap := func() error {
-		if t.Config.Recover-len(t.Recoveries) <= 0 {
-			return nil
-		}
-		b, err := t.Marshal()
-		snap = b
-		return err
-	}
-	if err := takeSnap(); err != nil {
-		return 0, err
-	}
+	t.snap.valid = false
+	t.maybeSnapshot()
 	start := t.Iter
 	for t.Iter < target {
 		if stop != nil && stop.Load() {
@@ -305,50 +296,27 @@ func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 		err := t.iterate()
 		if err == nil {
 			if (t.Iter-start)%SnapshotEvery == 0 {
-				if err := takeSnap(); err != nil {
-					return t.Iter - start, err
-				}
+				t.maybeSnapshot()
 			}
 			continue
 		}
 		var de *DivergenceError
-		if !errors.As(err, &de) || snap == nil || len(t.Recoveries) >= t.Config.Recover {
+		if !errors.As(err, &de) || !t.snap.valid || len(t.Recoveries) >= t.Config.Recover {
 			return t.Iter - start, err
 		}
-		if err := t.restore(snap); err != nil {
-			return t.Iter - start, err
-		}
+		t.restoreSnapshot()
 		t.Config.LR /= 2
 		t.Recoveries = append(t.Recoveries, de.Iter)
-		if err := takeSnap(); err != nil {
-			return t.Iter - start, err
-		}
+		t.maybeSnapshot()
 	}
 	return t.Iter - start, nil
 }
 
-// restore rolls the trainer back to a snapshot made by Marshal, keeping its data.
-func (t *Trainer[T]) restore(b []byte) error {
-	t.undo.cur.valid, t.undo.prev.valid = false, false
-	r, err := Unmarshal[T](b)
-	if err != nil {
-		return err
+// maybeSnapshot takes a recovery snapshot while recoveries (Config.Recover) remain.
+func (t *Trainer[T]) maybeSnapshot() {
+	if t.Config.Recover-len(t.Recoveries) > 0 {
+		t.takeSnapshot()
 	}
-	copy(t.Params, r.Params)
-	copy(t.Average, r.Average)
-	copy(t.opt.M, r.opt.M)
-	copy(t.opt.V, r.opt.V)
-	t.opt.T = r.opt.T
-	copy(t.Buffer, r.Buffer)
-	st, err := r.pcg.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	if err := t.pcg.UnmarshalBinary(st); err != nil {
-		return err
-	}
-	t.Iter, t.History = r.Iter, r.History
-	return nil
 }
 
 // iterate runs one training iteration as its stages, in order: chain starts, the K Langevin
