@@ -126,7 +126,8 @@ func (t *Trainer[T]) Save(path string) error {
 	return WriteAtomic(path, b)
 }
 
-// WriteAtomic writes b to path through a synced temporary file and a rename.
+// WriteAtomic writes b to path through a synced temporary file and a rename. The file gets
+// the mode os.Create would give a new one, 0666 less the umask (os.CreateTemp makes 0600).
 func WriteAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -143,6 +144,11 @@ func WriteAtomic(path string, b []byte) error {
 	}()
 	if _, err := f.Write(b); err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if mode, ok := createMode(); ok {
+		if err := f.Chmod(mode); err != nil {
+			return fmt.Errorf("cannot write %s: %w", path, err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("cannot sync %s: %w", path, err)
