@@ -70,7 +70,12 @@ type Trainer[T nn.Float] struct {
 	absGrad     []float64 // scratch of adaptThreshold
 	jump        jumpState[T]
 	snap        snapshot[T] // the last recovery snapshot (snapshot.go)
+	// stop is Run's stop request while it runs (else nil), checked between Langevin steps.
+	stop *atomic.Bool
 }
+
+// errStopped is iterate's report of an iteration abandoned (and undone) on a stop request.
+var errStopped = errors.New("train: iteration abandoned on a stop request")
 
 // MaxBytes caps the memory a trainer may allocate; New refuses larger ones before allocating.
 var MaxBytes int64 = 8 << 30
@@ -277,8 +282,11 @@ func (t *Trainer[T]) pick(n int, out []int) {
 // SnapshotEvery is how often (in iterations) Run keeps a snapshot to recover from.
 const SnapshotEvery = 100
 
-// Run trains for up to iters iterations, checking stop between them, and returns how many
-// it did. On divergence it rolls back to the last snapshot and halves the learning rate, up
+// Run trains for up to iters iterations and returns how many it did. It checks stop between
+// iterations and between the Langevin steps of one (an atomic load per step): a stop
+// request during the steps abandons that iteration and undoes it whole (undo.go), so the
+// trainer is left exactly as after the last complete iteration, and continuing later gives
+// the same run as if it had not stopped. A stop is not an error. On divergence it rolls back to the last snapshot and halves the learning rate, up
 // to Config.Recover times (recorded in Recoveries); after that it returns a
 // *DivergenceError and leaves the parameters as they were before the failed update.
 func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
@@ -286,6 +294,8 @@ func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 		return 0, fmt.Errorf("the trainer has no data: fit it on data first")
 	}
 	target := t.Iter + iters
+	t.stop = stop
+	defer func() { t.stop = nil }()
 	t.snap.valid = false
 	t.maybeSnapshot()
 	start := t.Iter
@@ -294,6 +304,9 @@ func (t *Trainer[T]) Run(iters int, stop *atomic.Bool) (int, error) {
 			break
 		}
 		err := t.iterate()
+		if err == errStopped {
+			break
+		}
 		if err == nil {
 			if (t.Iter-start)%SnapshotEvery == 0 {
 				t.maybeSnapshot()
@@ -328,7 +341,11 @@ func (t *Trainer[T]) iterate() error {
 	t.beginIteration()
 	t.Net.PowerStep(t.Params) // spectral normalisations: one power iteration per iteration
 	t.startChains()
-	info := t.chains(t.src)
+	info, done := t.chains(t.src)
+	if !done {
+		t.abandon()
+		return errStopped
+	}
 	t.adaptThreshold()
 	t.jumpMove()
 	t.writeBack()
@@ -391,15 +408,19 @@ func (t *Trainer[T]) drawBatch() {
 	}
 }
 
-// chains runs the K Langevin steps of an iteration from the starts in t.state.X.
-func (t *Trainer[T]) chains(src sampler.Source[T]) sampler.Info {
+// chains runs the K Langevin steps of an iteration from the starts in t.state.X. It checks
+// Run's stop request before every step and returns done = false, with the steps unfinished,
+// when it is set.
+func (t *Trainer[T]) chains(src sampler.Source[T]) (info sampler.Info, done bool) {
 	t.smp.Init(t.state)
-	var info sampler.Info
 	for k := 0; k < t.Config.Steps; k++ {
+		if t.stop != nil && t.stop.Load() {
+			return info, false
+		}
 		info.Add(t.smp.Step(src, t.state))
 	}
 	info.Scale(1 / float64(t.Config.Steps))
-	return info
+	return info, true
 }
 
 // StepWith runs one training iteration with all its randomness given, for cross-checks
@@ -416,7 +437,7 @@ func (t *Trainer[T]) StepWith(batch, z0 []T, src sampler.Source[T], zOut []T) er
 	start := time.Now()
 	t.beginIteration()
 	copy(t.state.X, z0)
-	info := t.chains(src)
+	info, _ := t.chains(src) // Run's stop request is nil here: the steps always finish
 	copy(t.batch[:m*d], batch)
 	if zOut != nil {
 		copy(zOut, t.state.X[:m*d])

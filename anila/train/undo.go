@@ -65,18 +65,40 @@ func (t *Trainer[T]) writeBufferRow(j int, x []T) {
 // iteration count and history.
 func (t *Trainer[T]) rewind(back2 bool) {
 	u := &t.undo
-	undoRows := func(s *iterStart[T]) {
-		d := t.Dim()
-		for k := len(s.rows) - 1; k >= 0; k-- {
-			copy(t.Buffer[s.rows[k]*d:(s.rows[k]+1)*d], s.old[k*d:(k+1)*d])
-		}
-	}
 	target := u.cur
-	undoRows(u.cur)
+	t.undoRows(u.cur)
 	if back2 && u.prev.valid && u.prev.iter == u.cur.iter-1 {
-		undoRows(u.prev)
+		t.undoRows(u.prev)
 		target = u.prev
 	}
+	t.restoreStart(target)
+	u.cur.valid, u.prev.valid = false, false
+}
+
+// abandon undoes the running iteration, unfinished, as rewind(false) does, but leaves the
+// record of the previous iteration's start in place, as the undo log was before the
+// abandoned iteration began: a divergence in the next iteration then undoes as much as it
+// would have in a run that never started the abandoned one.
+func (t *Trainer[T]) abandon() {
+	u := &t.undo
+	t.undoRows(u.cur)
+	t.restoreStart(u.cur)
+	u.cur.valid = false
+	u.cur, u.prev = u.prev, u.cur
+}
+
+// undoRows puts back the replay-buffer rows the iteration of s overwrote, last first.
+func (t *Trainer[T]) undoRows(s *iterStart[T]) {
+	d := t.Dim()
+	for k := len(s.rows) - 1; k >= 0; k-- {
+		copy(t.Buffer[s.rows[k]*d:(s.rows[k]+1)*d], s.old[k*d:(k+1)*d])
+	}
+}
+
+// restoreStart sets parameters, average, optimizer, random stream, spectral state,
+// iteration count and history to what they were at the start s records (the buffer rows
+// are undoRows').
+func (t *Trainer[T]) restoreStart(target *iterStart[T]) {
 	copy(t.Params, target.params)
 	copy(t.Average, target.avg)
 	copy(t.opt.M, target.m)
@@ -92,5 +114,4 @@ func (t *Trainer[T]) rewind(back2 bool) {
 			*col = (*col)[:len(*col)-1]
 		}
 	}
-	u.cur.valid, u.prev.valid = false, false
 }
