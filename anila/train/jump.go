@@ -41,6 +41,9 @@ type jumpState[T any] struct {
 	sub    []float64 // the points of S, |S|×Dim (empty until the first jump after data is set)
 	inv    []float64 // 1/(2σ_i²) per coordinate
 	accept float64   // the last iteration's acceptance rate (NaN: no proposal)
+	// logQAt is the trainer's jumpLogQ, bound once (prepare) so that handing it to the
+	// worker pool in every iteration allocates no closure.
+	logQAt func(i int)
 }
 
 // jumpPrepare fills S (every data point when there are at most jumpSubset, else jumpSubset
@@ -172,11 +175,7 @@ func (t *Trainer[T]) jumpMove() {
 	f := t.jump.f[:len(w)]
 	t.energy.Forward(prop, len(w), f)
 	lq := t.jump.logQ[:2*len(w)]
-	pool.Shared().Run(len(w), func(i int) { // log q of each chain's point and proposal
-		k := w[i]
-		lq[2*i] = t.logQ(t.state.X[k*d : (k+1)*d])
-		lq[2*i+1] = t.logQ(prop[i*d : (i+1)*d])
-	})
+	pool.Shared().Run(len(w), t.jump.logQAt)
 	acc := 0
 	for i, k := range w {
 		z := t.state.X[k*d : (k+1)*d]
@@ -193,6 +192,15 @@ func (t *Trainer[T]) jumpMove() {
 		}
 	}
 	t.jump.accept = float64(acc) / float64(len(w))
+}
+
+// jumpLogQ writes log q of the i-th proposing chain's point and of its proposal into
+// t.jump.logQ[2i] and [2i+1]; the jump calls it for every proposing chain in parallel.
+func (t *Trainer[T]) jumpLogQ(i int) {
+	d := t.Dim()
+	k := t.jump.which[i]
+	t.jump.logQ[2*i] = t.logQ(t.state.X[k*d : (k+1)*d])
+	t.jump.logQ[2*i+1] = t.logQ(t.jump.prop[i*d : (i+1)*d])
 }
 
 // inBox reports whether every coordinate of z lies in [lo, hi].

@@ -201,6 +201,7 @@ func (t *Trainer[T]) prepare() error {
 	}
 	t.jump = jumpState[T]{prop: make([]T, m*d), f: make([]T, m), which: make([]int, 0, m), accept: math.NaN(),
 		sub: make([]float64, 0, jumpSubset*d), inv: make([]float64, d), logQ: make([]float64, 2*m)}
+	t.jump.logQAt = t.jumpLogQ
 	if t.Buffer != nil {
 		t.perm = make([]int, max(len(t.Buffer)/d, t.nData))
 	} else {
