@@ -6,7 +6,8 @@
 // history.go (the per-iteration record), trainer.go (the loop), jump.go (data-driven
 // Metropolis–Hastings jumps that let persistent chains change modes), threshold.go (AniLA's
 // threshold adapted to a quantile of the gradient magnitudes), ema.go (the moving average of
-// the parameters that the trained model uses), undo.go (undoing a diverged iteration whole),
-// checkpoint.go (saving and
-// loading a trainer whole, atomically, with a format version and a checksum).
+// the parameters that the trained model uses), undo.go (undoing a diverged or stopped
+// iteration whole), snapshot.go (the state Config.Recover rolls back to), checkpoint.go
+// (saving and loading a trainer whole, atomically, with a format version and a checksum)
+// and umask_*.go (the mode saved files get).
 package train
