@@ -17,6 +17,8 @@ must give one value per example, the energy f(x).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 
 from ._lib import capi
 
@@ -56,13 +58,7 @@ class Layer:
                 v = a["default"]
             else:
                 raise TypeError(f"{type(self).__name__} needs {a['torch']}")
-            if isinstance(a["default"], bool):
-                if not isinstance(v, bool):
-                    raise TypeError(f"{type(self).__name__}: {a['torch']} must be True or False, got {v!r}")
-            elif isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"{type(self).__name__}: {a['torch']} must be a number, got {v!r}")
-            elif a["field"] != "slope" and (v != int(v) or v < 0 or (v < 1 and a["field"] not in ("padding",))):
-                raise ValueError(f"{type(self).__name__}: {a['torch']} must be a positive integer, got {v!r}")
+            v = _check_value(type(self).__name__, a, v)
             self._values[a["torch"]] = v
             setattr(self, a["torch"], v)
 
@@ -71,11 +67,11 @@ class Layer:
         s = {"type": self.type}
         for a in self._info["args"]:
             v = self._values[a["torch"]]
-            if isinstance(a["default"], bool):
+            if a["kind"] == "bool":
                 if v != a["default"]:  # flags are stored only when they differ (bias=False)
                     s[a["field"]] = v
             else:
-                s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+                s[a["field"]] = _KINDS[a["kind"]](v)
         if getattr(self, "_spectral_norm", False):
             s["spectral_norm"] = True
         return s
@@ -89,6 +85,28 @@ class Layer:
 
     def __hash__(self) -> int:
         return hash(json.dumps(self.spec(), sort_keys=True))
+
+
+_KINDS = {"int": int, "float": float, "bool": bool}
+
+
+def _check_value(cls: str, arg: dict, v):
+    """v as a value of the argument's declared kind ("int", "float" or "bool"): flags must be
+    True or False, numbers finite, ints whole and at least the argument's min."""
+    name, kind = arg["torch"], arg["kind"]
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise TypeError(f"{cls}: {name} must be True or False, got {v!r}")
+        return v
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{cls}: {name} must be a number, got {v!r}")
+    if not math.isfinite(v):
+        raise ValueError(f"{cls}: {name} must be finite, got {v!r}")
+    if kind == "int":
+        if v != int(v) or v < arg.get("min", 0):
+            raise ValueError(f"{cls}: {name} must be an integer >= {arg.get('min', 0)}, got {v!r}")
+        return int(v)
+    return float(v)
 
 
 def _torch_name(info: dict, field: str) -> str:
