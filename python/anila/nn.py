@@ -9,9 +9,11 @@
 A Sequential is a description, not a computation: anila's Go core builds and runs it. The
 layer classes here are made from the layer types the Go core registers (`layer_types()`):
 each has its torch.nn name and that class's arguments (positional in torch's order, or by
-keyword, with torch's defaults), so a new layer type in Go appears here, in the PyTorch twin
-(`Model.to_torch`) and in `anila.torch.from_torch` without Python changes. The last layer
-must give one value per example, the energy f(x).
+keyword, with torch's defaults), each argument with its declared kind ("int", "float" or
+"bool"), which is how values are checked and written into specs. So a new layer type in Go,
+or a new setting of one, appears here, in the PyTorch twin (`Model.to_torch`) and in
+`anila.convert.layers_of` without Python changes. The last layer must give one value per
+example, the energy f(x).
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class Sequential(Layer):
         return [layer.spec() for layer in self.layers]
 
     def spec(self) -> dict:
+        """{"type": "sequential", "layers": specs()}."""
         return {"type": "sequential", "layers": self.specs()}
 
     def __iter__(self):
@@ -180,8 +183,8 @@ class Residual(Layer):
     single layers); without a shortcut it is the identity, and the body must keep the shape.
     IGEBM's block: ``Residual(Sequential(Conv2d(c, d, 3, stride=2, padding=1), SiLU(),
     Conv2d(d, d, 3, padding=1)), shortcut=Conv2d(c, d, 1, stride=2))``. Its PyTorch twin is
-    `anila.torch.Residual`; a torch module with children ``body`` (and ``shortcut``) whose
-    forward is ``body(x) + shortcut(x)`` (or ``x + body(x)``) converts to it."""
+    `anila.torch.Residual`; a torch module whose forward adds two branches from one input,
+    e.g. ``x + self.c2(act(self.c1(x)))``, converts to it (`anila.convert.layers_of`)."""
 
     type = "residual"
 
@@ -191,6 +194,7 @@ class Residual(Layer):
             shortcut if isinstance(shortcut, Sequential) else Sequential(shortcut))
 
     def spec(self) -> dict:
+        """{"type": "residual", "body": [...], "shortcut": [...]} (no shortcut: the identity)."""
         s = {"type": "residual", "body": self.body.specs()}
         if self.shortcut is not None:
             s["shortcut"] = self.shortcut.specs()
@@ -235,7 +239,8 @@ def from_specs(specs) -> Sequential:
 
 
 def layer_types() -> dict:
-    """The layer types anila's Go core has registered: {name: {doc, torch, args, fixed}}."""
+    """The layer types anila's Go core has registered: {name: {doc, torch, args, fixed, ...}},
+    each arg {field (spec key), torch (argument name), kind ("int", "float", "bool"), default, min}."""
     return {name: dict(info) for name, info in _TYPES.items()}
 
 

@@ -1,13 +1,17 @@
-"""The PyTorch reference: anila's nets (the MLP and the conv energies "convnet" and "vanilla")
-as `torch.nn.Module`s, weights moved both ways (MLPs) or into torch (all kinds), and the
-SGLD/AniLA steps and one training iteration written in plain PyTorch. The conv modules take
-flat rows (n, C·H·W) like anila's core, so the functions below work on flat (n, d) tensors for
-every kind.
+"""The PyTorch reference: the twin of every anila net (`to_torch`, `module_for`: the
+architecture's layer specs as torch.nn layers, `Residual` for residual blocks, with the
+model's weights and spectral_norm vectors), and the SGLD/AniLA steps and one training
+iteration written in plain PyTorch (`energy_and_grad`, `langevin_step`, `run_chains`,
+`train_iteration`, ...). The twins take images or flat rows (n, C·H·W) like anila's core, so
+the functions below work on flat (n, d) tensors for every kind. Reading a torch module into
+anila layers is `anila.convert`'s (whose layer order `flat_parameters` and `flat_gradients`
+follow).
 
 torch is imported lazily: anila itself never needs it. Everything here mirrors the Go core
 operation by operation, so that tests can check that anila computes exactly what a PyTorch
 implementation would (see python/tests/test_torch_crosscheck.py) and benchmarks can time the
-same work (bench/).
+same work (bench/). Nothing here depends on anila's Model: `to_torch` reads a model's arch,
+dtype, parameters() and spectral_state() only.
 """
 
 from __future__ import annotations

@@ -166,6 +166,19 @@ def test_old_forms_still_convert():
             return self.l(torch.flatten(self.c(x), 1))
 
     check_matches(Flat(), (1, 4, 4))
+
+    class Views(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c, self.l1, self.l2 = tnn.Conv2d(1, 2, 3), tnn.Linear(2 * 2 * 2, 4), tnn.Linear(4, 1)
+
+        def forward(self, x):
+            h = self.c(x).reshape(x.shape[0], -1)
+            return self.l2(self.l1(h).tanh().flatten(1)).view(-1)
+
+    assert [s["type"] for s in convert.layers_of(Views())[0]] == ["conv2d", "flatten", "linear", "tanh", "flatten",
+                                                                  "linear"]
+    check_matches(Views(), (1, 4, 4))
     assert convert.layers_of(tnn.Linear(3, 1))[0] == [{"type": "linear", "in": 3, "out": 1}]
 
 
@@ -272,3 +285,16 @@ def test_elu_alpha_twin():
     m32 = anila.new_model(3, energy=net, dtype="float32", seed=0)
     m32.set_parameters(m.parameters().astype(np.float32))
     np.testing.assert_allclose(m32.energy(X.astype(np.float32)), m.energy(X), rtol=1e-5, atol=1e-5)
+
+
+def test_torch_module_is_the_twin_and_reference_only():
+    """anila.torch no longer reads torch modules, and imports nothing from model.py or
+    _config.py (not even inside functions)."""
+    import inspect
+    import re
+
+    import anila.torch as at
+
+    assert not hasattr(at, "from_torch") and not hasattr(at, "layers_of")
+    src = inspect.getsource(at)
+    assert not re.search(r"from \.(model|_config) import|import anila\.(model|_config)|from \. import (model|_config)", src)
