@@ -14,7 +14,7 @@ const (
 	LeakyReLU ActivationKind = iota // x if x > 0, else Slope·x
 	SiLU                            // x·σ(x), also called Swish
 	Tanh                            // tanh(x)
-	ELU                             // x if x > 0, else exp(x) − 1
+	ELU                             // x if x > 0, else Alpha·(exp(x) − 1)
 	Softplus                        // log(1 + exp(x)); x itself above 20, as torch.nn.Softplus
 	GELU                            // x·Φ(x), Φ the standard normal CDF (exact, as torch.nn.GELU)
 )
@@ -43,11 +43,25 @@ func ParseActivation(name string) (ActivationKind, error) {
 	return 0, fmt.Errorf("activation: unknown name %q (want leakyrelu, silu, swish, tanh, elu, softplus or gelu)", name)
 }
 
-// Activation applies Kind elementwise to Size features; Slope is LeakyReLU's negative slope.
+// Activation applies Kind elementwise to Size features; Slope is LeakyReLU's negative slope
+// and Alpha ELU's alpha (torch.nn.ELU's default is 1; the zero value means alpha 0).
 type Activation[T Float] struct {
 	Kind  ActivationKind
 	Size  int
 	Slope float64
+	Alpha float64
+}
+
+// param is the one setting of the activation's kind passed to the native kernels: LeakyReLU's
+// slope, ELU's alpha, else 0.
+func (a Activation[T]) param() float64 {
+	switch a.Kind {
+	case LeakyReLU:
+		return a.Slope
+	case ELU:
+		return a.Alpha
+	}
+	return 0
 }
 
 // InSize is Size.
@@ -67,28 +81,31 @@ func (a Activation[T]) Spec() string {
 	if a.Kind == LeakyReLU {
 		return fmt.Sprintf("leakyrelu(%g)", a.Slope)
 	}
+	if a.Kind == ELU && a.Alpha != 1 {
+		return fmt.Sprintf("elu(%g)", a.Alpha)
+	}
 	return a.Kind.String()
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // activationKernels32, when set (build tag cblas), runs a float32 activation pass in native
-// code and reports whether it handled it.
-var activationKernels32 func(kind ActivationKind, slope float32, x, y, dy, dx []float32, backward bool) bool
+// code and reports whether it handled it; param is LeakyReLU's slope or ELU's alpha.
+var activationKernels32 func(kind ActivationKind, param float32, x, y, dy, dx []float32, backward bool) bool
 
 // activationKernels64, when set (build tag cblas), runs a float64 activation pass in native
-// code and reports whether it handled it.
-var activationKernels64 func(kind ActivationKind, slope float64, x, y, dy, dx []float64, backward bool) bool
+// code and reports whether it handled it; param is LeakyReLU's slope or ELU's alpha.
+var activationKernels64 func(kind ActivationKind, param float64, x, y, dy, dx []float64, backward bool) bool
 
 func (a Activation[T]) native(x, y, dy, dx []T, backward bool) bool {
 	if Is64[T]() {
 		return activationKernels64 != nil &&
-			activationKernels64(a.Kind, a.Slope, f64s(x), f64s(y), f64s(dy), f64s(dx), backward)
+			activationKernels64(a.Kind, a.param(), f64s(x), f64s(y), f64s(dy), f64s(dx), backward)
 	}
 	if activationKernels32 == nil {
 		return false
 	}
-	return activationKernels32(a.Kind, float32(a.Slope), f32s(x), f32s(y), f32s(dy), f32s(dx), backward)
+	return activationKernels32(a.Kind, float32(a.param()), f32s(x), f32s(y), f32s(dy), f32s(dx), backward)
 }
 
 // Forward applies the nonlinearity.
@@ -133,7 +150,7 @@ func (a Activation[T]) Forward(p, x, y []T, n int) {
 			if v > 0 {
 				y[i] = v
 			} else {
-				y[i] = T(math.Expm1(float64(v)))
+				y[i] = T(a.Alpha * math.Expm1(float64(v)))
 			}
 		}
 	case Softplus:
@@ -196,11 +213,13 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 			dx[i] = dy[i] * (1 - v*v)
 		}
 	case ELU:
+		// d/dx α(exp(x) − 1) = α·exp(x) = y + α
+		al := T(a.Alpha)
 		for i, v := range x {
 			if v > 0 {
 				dx[i] = dy[i]
 			} else {
-				dx[i] = dy[i] * (y[i] + 1)
+				dx[i] = dy[i] * (y[i] + al)
 			}
 		}
 	case Softplus:
@@ -225,11 +244,11 @@ func (a Activation[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 func init() {
 	for _, t := range []LayerType{
 		{Name: "leakyrelu", Torch: "LeakyReLU", Doc: "x if x > 0, else slope·x (torch.nn.LeakyReLU)",
-			Args: []LayerArg{{"slope", "negative_slope", 0.01}}},
+			Args: []LayerArg{FloatArg("slope", "negative_slope", 0.01)}},
 		{Name: "silu", Torch: "SiLU", Doc: "x·σ(x) (torch.nn.SiLU)"},
 		{Name: "tanh", Torch: "Tanh", Doc: "tanh(x) (torch.nn.Tanh)"},
-		{Name: "elu", Torch: "ELU", Doc: "x if x > 0, else exp(x) − 1 (torch.nn.ELU with alpha 1)",
-			Fixed: map[string]any{"alpha": 1.0}},
+		{Name: "elu", Torch: "ELU", Doc: "x if x > 0, else alpha·(exp(x) − 1) (torch.nn.ELU)",
+			Args: []LayerArg{FloatArg("alpha", "alpha", 1.0)}},
 		{Name: "softplus", Torch: "Softplus", Doc: "log(1 + exp(x)), x above 20 (torch.nn.Softplus)",
 			Fixed: map[string]any{"beta": 1.0, "threshold": 20.0}},
 		{Name: "gelu", Torch: "GELU", Doc: "x·Φ(x), Φ the normal CDF, exact (torch.nn.GELU)",
@@ -244,13 +263,15 @@ func init() {
 	}
 }
 
+// leakySpec is the spec of a LeakyReLU layer of the given negative slope.
+func leakySpec(slope float64) LayerSpec {
+	return LayerSpec{Type: "leakyrelu", Settings: map[string]float64{"slope": slope}}
+}
+
 // buildActivation returns the builder of an activation layer of the given kind; the shape
 // is unchanged.
 func buildActivation[T Float](kind ActivationKind) func(LayerSpec, Shape) (Layer[T], Shape, error) {
 	return func(s LayerSpec, in Shape) (Layer[T], Shape, error) {
-		if kind != LeakyReLU && s.Slope != 0 {
-			return nil, Shape{}, fmt.Errorf("slope applies to leakyrelu only, got %v", s.Slope)
-		}
-		return Activation[T]{Kind: kind, Size: in.Size(), Slope: s.Slope}, in, nil
+		return Activation[T]{Kind: kind, Size: in.Size(), Slope: s.Setting("slope"), Alpha: s.Setting("alpha")}, in, nil
 	}
 }

@@ -110,10 +110,11 @@ func (a Arch) specs() ([]LayerSpec, error) {
 	return nil, fmt.Errorf("nn: unknown energy architecture %q (want \"mlp\", \"convnet\", \"vanilla\" or \"layers\")", a.Kind)
 }
 
-// activationSpec is the spec of an activation layer (slope for LeakyReLU only).
+// activationSpec is the spec of an activation layer (slope for LeakyReLU only; the other
+// settings, such as ELU's alpha, at their defaults).
 func activationSpec(k ActivationKind, slope float64) LayerSpec {
 	if k == LeakyReLU {
-		return LayerSpec{Type: k.String(), Slope: slope}
+		return leakySpec(slope)
 	}
 	return LayerSpec{Type: k.String()}
 }
@@ -137,7 +138,7 @@ func convSpecs(a Arch) ([]LayerSpec, error) {
 				a.Kind, a.Height, a.Width, s.k, s.k, s.stride)
 		}
 		specs = append(specs, LayerSpec{Type: "conv2d", Out: s.out, Kernel: s.k, Stride: s.stride, Padding: s.pad},
-			LayerSpec{Type: "leakyrelu", Slope: a.Slope})
+			leakySpec(a.Slope))
 		h, w = oh, ow
 	}
 	if a.Kind == "vanilla" {

@@ -91,8 +91,8 @@ func (a AvgPool2d[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 func init() {
 	RegisterLayer(LayerType{Name: "avgpool2d", Torch: "AvgPool2d",
 		Doc: "the mean of K×K windows, zero padding counted (torch.nn.AvgPool2d)",
-		Args: []LayerArg{{"kernel", "kernel_size", nil}, {"stride", "stride", "kernel"},
-			{"padding", "padding", 0}},
+		Args: []LayerArg{IntArg("kernel", "kernel_size", nil, 1), IntArg("stride", "stride", "kernel", 1),
+			IntArg("padding", "padding", 0, 0)},
 		Fixed:   map[string]any{"ceil_mode": false, "count_include_pad": true, "divisor_override": nil},
 		Build32: buildAvgPool[float32], Build64: buildAvgPool[float64]})
 }

@@ -86,7 +86,7 @@ func BenchmarkActivation(b *testing.B) {
 
 func benchActivation[T Float](b *testing.B, kind ActivationKind) {
 	const rows, size = 256, 128
-	a := Activation[T]{Kind: kind, Size: size, Slope: 0.05}
+	a := Activation[T]{Kind: kind, Size: size, Slope: 0.05, Alpha: 1}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x, y, dy, dx := make([]T, rows*size), make([]T, rows*size), make([]T, rows*size), make([]T, rows*size)
 	for i := range x {

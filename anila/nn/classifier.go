@@ -163,7 +163,7 @@ const FeatureDim = 128
 // layer to FeatureDim features, each followed by LeakyReLU(0.1), and a Linear layer to
 // `classes` scores.
 func FeatureNetSpecs(classes int) []LayerSpec {
-	act := LayerSpec{Type: "leakyrelu", Slope: 0.1}
+	act := leakySpec(0.1)
 	return []LayerSpec{{Type: "conv2d", Out: 32, Kernel: 3, Padding: 1}, act,
 		{Type: "conv2d", Out: 64, Kernel: 4, Stride: 2, Padding: 1}, act,
 		{Type: "conv2d", Out: 64, Kernel: 4, Stride: 2, Padding: 1}, act,

@@ -300,8 +300,9 @@ func init() {
 	RegisterLayer(LayerType{Name: "conv2d", HasIn: true,
 		Doc:   "2-D convolution over NCHW maps, square kernels, zero padding (torch.nn.Conv2d)",
 		Torch: "Conv2d",
-		Args: []LayerArg{{"in", "in_channels", nil}, {"out", "out_channels", nil}, {"kernel", "kernel_size", nil},
-			{"stride", "stride", 1}, {"padding", "padding", 0}, {"bias", "bias", true}},
+		Args: []LayerArg{IntArg("in", "in_channels", nil, 1), IntArg("out", "out_channels", nil, 1),
+			IntArg("kernel", "kernel_size", nil, 1), IntArg("stride", "stride", 1, 1), IntArg("padding", "padding", 0, 0),
+			BoolArg("bias", "bias", true)},
 		Fixed:        map[string]any{"dilation": 1, "groups": 1, "padding_mode": "zeros"},
 		SpectralNorm: true, Rows: func(s LayerSpec, in Shape) int { return s.Out },
 		Build32: buildConv2d[float32], Build64: buildConv2d[float64]})

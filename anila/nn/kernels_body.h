@@ -81,26 +81,29 @@ ANILA_ATTR static void ANILA_NAME(anila_tanh_f64)(const double *x, double *y, lo
 	}
 }
 
-// ELU (alpha 1): x if x > 0, else expm1(x); backward dy, or dy·(y + 1).
-ANILA_ATTR static void ANILA_NAME(anila_elu_f32)(const float *x, float *y, long n) {
+// ELU: x if x > 0, else alpha·expm1(x); backward dy, or dy·(y + alpha). (alpha 1 gives the
+// same bits as without the product.)
+ANILA_ATTR static void ANILA_NAME(anila_elu_f32)(const float *x, float *y, long n, float alpha) {
 	for (long i = 0; i < n; i++) {
 		float v = x[i] < 0.0f ? x[i] : 0.0f;
 		float e = ANILA_NAME(anila_expm1_32)(v);
-		y[i] = x[i] > 0.0f ? x[i] : e;
+		y[i] = x[i] > 0.0f ? x[i] : alpha * e;
 	}
 }
-ANILA_ATTR static void ANILA_NAME(anila_elu_f64)(const double *x, double *y, long n) {
+ANILA_ATTR static void ANILA_NAME(anila_elu_f64)(const double *x, double *y, long n, double alpha) {
 	for (long i = 0; i < n; i++) {
 		double v = x[i] < 0.0 ? x[i] : 0.0;
 		double e = ANILA_NAME(anila_expm1_64)(v);
-		y[i] = x[i] > 0.0 ? x[i] : e;
+		y[i] = x[i] > 0.0 ? x[i] : alpha * e;
 	}
 }
-ANILA_ATTR static void ANILA_NAME(anila_elu_back_f32)(const float *x, const float *y, const float *dy, float *dx, long n) {
-	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + 1.0f);
+ANILA_ATTR static void ANILA_NAME(anila_elu_back_f32)(const float *x, const float *y, const float *dy, float *dx, long n,
+                                                      float alpha) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha);
 }
-ANILA_ATTR static void ANILA_NAME(anila_elu_back_f64)(const double *x, const double *y, const double *dy, double *dx, long n) {
-	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0 ? dy[i] : dy[i] * (y[i] + 1.0);
+ANILA_ATTR static void ANILA_NAME(anila_elu_back_f64)(const double *x, const double *y, const double *dy, double *dx, long n,
+                                                      double alpha) {
+	for (long i = 0; i < n; i++) dx[i] = x[i] > 0.0 ? dy[i] : dy[i] * (y[i] + alpha);
 }
 
 // Softplus (beta 1, threshold 20, as torch.nn.Softplus): x above 20, else

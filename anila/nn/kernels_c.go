@@ -11,10 +11,10 @@ void anila_silu_back_f64(const double *x, const double *y, const double *dy, dou
 void anila_tanh_f64(const double *x, double *y, long n);
 void anila_tanh_back_f32(const float *y, const float *dy, float *dx, long n);
 void anila_tanh_back_f64(const double *y, const double *dy, double *dx, long n);
-void anila_elu_f32(const float *x, float *y, long n);
-void anila_elu_f64(const double *x, double *y, long n);
-void anila_elu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n);
-void anila_elu_back_f64(const double *x, const double *y, const double *dy, double *dx, long n);
+void anila_elu_f32(const float *x, float *y, long n, float alpha);
+void anila_elu_f64(const double *x, double *y, long n, double alpha);
+void anila_elu_back_f32(const float *x, const float *y, const float *dy, float *dx, long n, float alpha);
+void anila_elu_back_f64(const double *x, const double *y, const double *dy, double *dx, long n, double alpha);
 void anila_softplus_f32(const float *x, float *y, long n);
 void anila_softplus_f64(const double *x, double *y, long n);
 void anila_softplus_back_f32(const float *x, const float *dy, float *dx, long n);
@@ -51,16 +51,16 @@ func dp64(s []float64) *C.double { return (*C.double)(unsafe.Pointer(&s[0])) }
 // vectorises (LeakyReLU's is a select: the same bits as the Go loop; the others agree with
 // Go's math package to a few ulps, see kernels_math.h).
 func init() {
-	activationKernels64 = func(kind ActivationKind, slope float64, x, y, dy, dx []float64, backward bool) bool {
+	activationKernels64 = func(kind ActivationKind, param float64, x, y, dy, dx []float64, backward bool) bool {
 		n := C.long(len(x))
 		if n == 0 {
 			return true
 		}
 		switch {
 		case kind == LeakyReLU && !backward:
-			C.anila_leaky_f64(dp64(x), dp64(y), n, C.double(slope))
+			C.anila_leaky_f64(dp64(x), dp64(y), n, C.double(param))
 		case kind == LeakyReLU:
-			C.anila_leaky_back_f64(dp64(x), dp64(dy), dp64(dx), n, C.double(slope))
+			C.anila_leaky_back_f64(dp64(x), dp64(dy), dp64(dx), n, C.double(param))
 		case kind == SiLU && !backward:
 			C.anila_silu_f64(dp64(x), dp64(y), n)
 		case kind == SiLU:
@@ -70,9 +70,9 @@ func init() {
 		case kind == Tanh:
 			C.anila_tanh_back_f64(dp64(y), dp64(dy), dp64(dx), n)
 		case kind == ELU && !backward:
-			C.anila_elu_f64(dp64(x), dp64(y), n)
+			C.anila_elu_f64(dp64(x), dp64(y), n, C.double(param))
 		case kind == ELU:
-			C.anila_elu_back_f64(dp64(x), dp64(y), dp64(dy), dp64(dx), n)
+			C.anila_elu_back_f64(dp64(x), dp64(y), dp64(dy), dp64(dx), n, C.double(param))
 		case kind == Softplus && !backward:
 			C.anila_softplus_f64(dp64(x), dp64(y), n)
 		case kind == Softplus:
@@ -117,7 +117,7 @@ func init() {
 // vectorises (AVX-512 or AVX2 where the processor has it); they compute what the Go loops
 // compute, to a few float32 ulps.
 func init() {
-	activationKernels32 = func(kind ActivationKind, slope float32, x, y, dy, dx []float32, backward bool) bool {
+	activationKernels32 = func(kind ActivationKind, param float32, x, y, dy, dx []float32, backward bool) bool {
 		n := C.long(len(x))
 		if n == 0 {
 			return true
@@ -132,9 +132,9 @@ func init() {
 		case kind == Tanh:
 			C.anila_tanh_back_f32(fp(y), fp(dy), fp(dx), n)
 		case kind == ELU && !backward:
-			C.anila_elu_f32(fp(x), fp(y), n)
+			C.anila_elu_f32(fp(x), fp(y), n, C.float(param))
 		case kind == ELU:
-			C.anila_elu_back_f32(fp(x), fp(y), fp(dy), fp(dx), n)
+			C.anila_elu_back_f32(fp(x), fp(y), fp(dy), fp(dx), n, C.float(param))
 		case kind == Softplus && !backward:
 			C.anila_softplus_f32(fp(x), fp(y), n)
 		case kind == Softplus:
@@ -144,9 +144,9 @@ func init() {
 		case kind == GELU:
 			C.anila_gelu_back_f32(fp(x), fp(dy), fp(dx), n)
 		case kind == LeakyReLU && !backward:
-			C.anila_leaky_f32(fp(x), fp(y), n, C.float(slope))
+			C.anila_leaky_f32(fp(x), fp(y), n, C.float(param))
 		case kind == LeakyReLU && backward:
-			C.anila_leaky_back_f32(fp(x), fp(dy), fp(dx), n, C.float(slope))
+			C.anila_leaky_back_f32(fp(x), fp(dy), fp(dx), n, C.float(param))
 		default:
 			return false
 		}

@@ -58,7 +58,7 @@ func TestNativeKernelsMatchGo(t *testing.T) {
 			continue // the processor lacks it
 		}
 		for _, kind := range allActivations {
-			a := Activation[float32]{Kind: kind, Size: n, Slope: 0.05}
+			a := Activation[float32]{Kind: kind, Size: n, Slope: 0.05, Alpha: 0.7}
 			y, dx := make([]float32, n), make([]float32, n)
 			a.Forward(nil, x, y, 1)
 			a.Backward(nil, x, y, dy, dx, nil, 1)
@@ -82,7 +82,7 @@ func TestNativeKernelsMatchGo(t *testing.T) {
 				}
 			}
 
-			a64 := Activation[float64]{Kind: kind, Size: n, Slope: 0.05}
+			a64 := Activation[float64]{Kind: kind, Size: n, Slope: 0.05, Alpha: 0.7}
 			y64, dx64, wy64, wdx64 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 			a64.Forward(nil, x64, y64, 1)
 			a64.Backward(nil, x64, y64, dy64, dx64, nil, 1)

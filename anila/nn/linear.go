@@ -78,7 +78,8 @@ func (l Linear[T]) Backward(p, x, y, dy, dx, dp []T, n int) {
 
 func init() {
 	RegisterLayer(LayerType{Name: "linear", HasIn: true, Doc: "y = x·Wᵀ + b on flat features (torch.nn.Linear)",
-		Torch: "Linear", Args: []LayerArg{{"in", "in_features", nil}, {"out", "out_features", nil}, {"bias", "bias", true}},
+		Torch: "Linear", Args: []LayerArg{IntArg("in", "in_features", nil, 1), IntArg("out", "out_features", nil, 1),
+			BoolArg("bias", "bias", true)},
 		SpectralNorm: true, Rows: func(s LayerSpec, in Shape) int { return s.Out },
 		Build32: buildLinear[float32], Build64: buildLinear[float64]})
 }

@@ -8,7 +8,8 @@ type MLPConfig struct {
 	In         int
 	Hidden     []int
 	Activation ActivationKind
-	// Slope is LeakyReLU's negative slope (ignored by the other activations).
+	// Slope is LeakyReLU's negative slope (ignored by the other activations); an ELU has
+	// alpha 1.
 	Slope float64
 }
 
@@ -23,7 +24,7 @@ func NewMLP[T Float](c MLPConfig) (*Net[T], error) {
 		if h <= 0 {
 			return nil, fmt.Errorf("nn: hidden width %d must be positive, got %d", i, h)
 		}
-		layers = append(layers, Linear[T]{In: in, Out: h}, Activation[T]{Kind: c.Activation, Size: h, Slope: c.Slope})
+		layers = append(layers, Linear[T]{In: in, Out: h}, Activation[T]{Kind: c.Activation, Size: h, Slope: c.Slope, Alpha: 1})
 		in = h
 	}
 	layers = append(layers, Linear[T]{In: in, Out: 1})

@@ -22,7 +22,7 @@ func TestResidualGradients(t *testing.T) {
 	identity := LayerSpec{Type: "residual", Body: []LayerSpec{{Type: "conv2d", Out: 2, Kernel: 3, Padding: 1},
 		{Type: "tanh"}, {Type: "conv2d", Out: 2, Kernel: 3, Padding: 1}}}
 	in := Shape{2, 6, 5}
-	net, err := BuildLayers[float64](in, []LayerSpec{identity, {Type: "leakyrelu", Slope: 0.1}, igebmBlock(3),
+	net, err := BuildLayers[float64](in, []LayerSpec{identity, leakySpec(0.1), igebmBlock(3),
 		{Type: "flatten"}, {Type: "linear", Out: 1}}, false)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -28,7 +30,10 @@ func (s Shape) String() string {
 // LayerSpec describes one layer of an architecture as data: what model files store, what
 // the Python package builds with anila.nn, and what the PyTorch twin is built from. Type is
 // a registered layer type (LayerTypes lists them); the other fields are that type's
-// settings, named as torch.nn names them, and zero where they do not apply.
+// settings, named as torch.nn names them, and zero where they do not apply. The structural
+// settings (sizes, geometry, bias, branches) have fields of their own; every other numeric
+// setting a layer type declares (LeakyReLU's slope, ELU's alpha) lives in Settings, so that
+// a layer type adds one in its own file. In JSON all of them are keys of one object.
 type LayerSpec struct {
 	Type string `json:"type"`
 	// In is the input features (linear) or channels (conv2d): 0 takes them from the layer
@@ -41,8 +46,6 @@ type LayerSpec struct {
 	Kernel  int `json:"kernel,omitempty"`
 	Stride  int `json:"stride,omitempty"`
 	Padding int `json:"padding,omitempty"`
-	// Slope is LeakyReLU's negative slope.
-	Slope float64 `json:"slope,omitempty"`
 	// Bias false leaves a linear or conv2d layer's bias out (nil: with bias).
 	Bias *bool `json:"bias,omitempty"`
 	// Body and Shortcut are a residual block's two branches, y = body(x) + shortcut(x), the
@@ -52,6 +55,106 @@ type LayerSpec struct {
 	// SpectralNorm uses a linear or conv2d layer's weight spectrally normalised, W/σ
 	// (torch.nn.utils.parametrizations.spectral_norm; see SpectralNorm).
 	SpectralNorm bool `json:"spectral_norm,omitempty"`
+	// Settings are the numeric settings of the layer type's Args that have no field above,
+	// by their JSON key (e.g. "slope"). A setting left out takes its Arg's Default
+	// (ResolveSpecs fills it in); one that is given is kept and written, 0 included.
+	Settings map[string]float64 `json:"-"`
+}
+
+// structuralKeys are the JSON keys of LayerSpec's own fields; every other key is a setting.
+var structuralKeys = map[string]bool{"type": true, "in": true, "out": true, "kernel": true, "stride": true,
+	"padding": true, "bias": true, "body": true, "shortcut": true, "spectral_norm": true}
+
+// layerSpecFields is LayerSpec without its methods, for the default JSON coding of its fields.
+type layerSpecFields LayerSpec
+
+// MarshalJSON writes the spec's fields and its Settings as keys of one object (settings
+// always, zero included, so that a 0 survives a round trip).
+func (s LayerSpec) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(layerSpecFields(s))
+	if err != nil || len(s.Settings) == 0 {
+		return b, err
+	}
+	keys := make([]string, 0, len(s.Settings))
+	for k := range s.Settings {
+		if structuralKeys[k] {
+			return nil, fmt.Errorf("nn: setting %q has the name of a layer spec field", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := append([]byte(nil), b[:len(b)-1]...) // without the closing brace
+	for _, k := range keys {
+		v := s.Settings[k]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("nn: setting %s=%v is not finite", k, v)
+		}
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(v)
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, kb...), ':'), vb...)
+	}
+	return append(out, '}'), nil
+}
+
+// UnmarshalJSON reads the spec's fields and takes every other key with a number as a
+// setting (whether the layer type declares it is checked when the layer is built).
+func (s *LayerSpec) UnmarshalJSON(b []byte) error {
+	var f layerSpecFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for k, raw := range all {
+		if structuralKeys[k] || string(raw) == "null" {
+			continue
+		}
+		var v float64
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("nn: layer %q: setting %s must be a number, got %s", f.Type, k, raw)
+		}
+		if f.Settings == nil {
+			f.Settings = map[string]float64{}
+		}
+		f.Settings[k] = v
+	}
+	*s = LayerSpec(f)
+	return nil
+}
+
+// Setting is the value of the numeric setting key: the spec's, or else the Default its layer
+// type declares (0 for an unknown type or key).
+func (s LayerSpec) Setting(key string) float64 {
+	if v, ok := s.Settings[key]; ok {
+		return v
+	}
+	for _, a := range layerTypes[s.Type].Args {
+		if a.Field == key {
+			if d, ok := a.Default.(float64); ok {
+				return d
+			}
+			if d, ok := a.Default.(int); ok {
+				return float64(d)
+			}
+		}
+	}
+	return 0
+}
+
+// With returns a copy of the spec with the setting key set to v (Settings copied, not shared).
+func (s LayerSpec) With(key string, v float64) LayerSpec {
+	m := make(map[string]float64, len(s.Settings)+1)
+	for k, x := range s.Settings {
+		m[k] = x
+	}
+	m[key] = v
+	s.Settings = m
+	return s
 }
 
 // HasBias reports whether a linear or conv2d layer has a bias (Bias nil or true).
@@ -90,17 +193,50 @@ type LayerType struct {
 	Build64 func(s LayerSpec, in Shape) (Layer[float64], Shape, error)
 }
 
-// LayerArg is one setting of a layer type: the LayerSpec field that holds it and the
-// torch.nn argument (and module attribute) it corresponds to.
+// LayerArg is one setting of a layer type: the LayerSpec JSON key that holds it, the
+// torch.nn argument (and module attribute) it corresponds to, and its kind. A key that is
+// not one of LayerSpec's own fields ("in", "out", "kernel", "stride", "padding", "bias") is
+// kept in LayerSpec.Settings, so a layer type declares a new int or float setting here
+// alone; its builder reads it with LayerSpec.Setting.
 type LayerArg struct {
-	// Field is the LayerSpec JSON field: "in", "out", "kernel", "stride", "padding" or "slope".
+	// Field is the LayerSpec JSON key, e.g. "out" or "slope".
 	Field string `json:"field"`
 	// Torch is the torch.nn name, e.g. "in_features".
 	Torch string `json:"torch"`
-	// Default is the value when not given; nil means required. For pooling, a nil-valued
-	// default of Stride means Kernel, as in PyTorch.
+	// Kind is the value's kind: ArgInt, ArgFloat or ArgBool.
+	Kind string `json:"kind"`
+	// Default is the value when not given; nil means required. A string names another
+	// argument's field whose value is the default (AvgPool2d's stride = kernel, as PyTorch).
 	Default any `json:"default"`
+	// Min is the smallest value an int setting takes (ignored for the other kinds).
+	Min int `json:"min"`
 }
+
+// The kinds of a LayerArg.
+const (
+	ArgInt   = "int"
+	ArgFloat = "float"
+	ArgBool  = "bool"
+)
+
+// IntArg is an int setting with its default (nil: required; a string: another field's
+// value) and smallest value.
+func IntArg(field, torch string, def any, min int) LayerArg {
+	return LayerArg{Field: field, Torch: torch, Kind: ArgInt, Default: def, Min: min}
+}
+
+// FloatArg is a float setting with its default (nil: required).
+func FloatArg(field, torch string, def any) LayerArg {
+	return LayerArg{Field: field, Torch: torch, Kind: ArgFloat, Default: def}
+}
+
+// BoolArg is a flag with its default.
+func BoolArg(field, torch string, def bool) LayerArg {
+	return LayerArg{Field: field, Torch: torch, Kind: ArgBool, Default: def}
+}
+
+// setting reports whether the arg is held in LayerSpec.Settings rather than a field.
+func (a LayerArg) setting() bool { return !structuralKeys[a.Field] }
 
 var layerTypes = map[string]LayerType{}
 
@@ -113,7 +249,66 @@ func RegisterLayer(t LayerType) {
 	if _, dup := layerTypes[t.Name]; dup {
 		panic("nn: layer type " + t.Name + " registered twice")
 	}
+	for _, a := range t.Args {
+		switch {
+		case a.Kind != ArgInt && a.Kind != ArgFloat && a.Kind != ArgBool:
+			panic(fmt.Sprintf("nn: layer type %s: arg %s has kind %q (want int, float or bool)", t.Name, a.Field, a.Kind))
+		case a.setting() && a.Kind == ArgBool:
+			panic(fmt.Sprintf("nn: layer type %s: a bool arg must be a LayerSpec field, not %s", t.Name, a.Field))
+		case a.setting() && a.Default != nil && !isNumber(a.Default):
+			panic(fmt.Sprintf("nn: layer type %s: arg %s needs a number (or nil) as default", t.Name, a.Field))
+		}
+	}
 	layerTypes[t.Name] = t
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int, float64:
+		return true
+	}
+	return false
+}
+
+// checkSettings rejects settings the layer type does not declare, non-integer values of int
+// settings and ints below their Min, and values that are not finite.
+func checkSettings(lt LayerType, s LayerSpec) error {
+	keys := make([]string, 0, len(s.Settings))
+	for k := range s.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := s.Settings[k]
+		i := slices.IndexFunc(lt.Args, func(a LayerArg) bool { return a.Field == k && a.setting() })
+		if i < 0 {
+			return fmt.Errorf("%s takes no setting %q", lt.Name, k)
+		}
+		a := lt.Args[i]
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return fmt.Errorf("%s must be finite, got %v", k, v)
+		case a.Kind == ArgInt && (v != math.Trunc(v) || v < float64(a.Min)):
+			return fmt.Errorf("%s must be an integer >= %d, got %v", k, a.Min, v)
+		}
+	}
+	for _, a := range lt.Args {
+		if _, ok := s.Settings[a.Field]; a.setting() && !ok && a.Default == nil {
+			return fmt.Errorf("%s needs %s", lt.Name, a.Field)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns the spec with every setting its layer type declares filled in
+// (the Default where not given).
+func withDefaults(lt LayerType, s LayerSpec) LayerSpec {
+	for _, a := range lt.Args {
+		if _, ok := s.Settings[a.Field]; a.setting() && !ok && a.Default != nil {
+			s = s.With(a.Field, s.Setting(a.Field))
+		}
+	}
+	return s
 }
 
 // LayerTypes lists the registered layer types, sorted by name.
@@ -167,6 +362,10 @@ func buildChain[T Float](in Shape, specs []LayerSpec) ([]Layer[T], Shape, []Shap
 		if !ok {
 			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d: unknown layer type %q (known: %s)", i, s.Type, layerTypeNames())
 		}
+		if err := checkSettings(lt, s); err != nil {
+			return nil, Shape{}, nil, fmt.Errorf("nn: layer %d (%s): %w", i, s.Type, err)
+		}
+		s = withDefaults(lt, s)
 		var (
 			l   Layer[T]
 			out Shape
@@ -224,6 +423,7 @@ func ResolveSpecs(in Shape, specs []LayerSpec) ([]LayerSpec, error) {
 	}
 	out := append([]LayerSpec(nil), specs...)
 	for i, s := range out {
+		out[i] = withDefaults(layerTypes[s.Type], s)
 		if layerTypes[s.Type].HasIn {
 			out[i].In = ins[i].C
 		}

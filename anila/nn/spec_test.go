@@ -2,7 +2,9 @@ package nn
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -15,7 +17,7 @@ var customSpecs = []LayerSpec{
 	{Type: "conv2d", Out: 3, Kernel: 3, Padding: 1},
 	{Type: "silu"},
 	{Type: "conv2d", Out: 4, Kernel: 2, Stride: 2, Bias: &noBias},
-	{Type: "leakyrelu", Slope: 0.1},
+	leakySpec(0.1),
 	{Type: "flatten"},
 	{Type: "linear", Out: 5, Bias: &noBias},
 	{Type: "tanh"},
@@ -119,7 +121,8 @@ func TestBadSpecs(t *testing.T) {
 		{Shape{1, 4, 4}, []LayerSpec{{Type: "conv2d", Out: 2, Kernel: 5}, {Type: "flatten"}, {Type: "linear", Out: 1}}, "leaves no output"},
 		{Shape{1, 4, 4}, []LayerSpec{{Type: "conv2d", Kernel: 3}}, "out must be >= 1, got 0"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", Out: 3}}, "last layer must give 1 output"},
-		{Shape{2, 1, 1}, []LayerSpec{{Type: "silu", Slope: 0.1}, {Type: "linear", Out: 1}}, "slope applies to leakyrelu only"},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "silu", Settings: map[string]float64{"slope": 0.1}}, {Type: "linear", Out: 1}}, `silu takes no setting "slope"`},
+		{Shape{2, 1, 1}, []LayerSpec{{Type: "elu", Settings: map[string]float64{"alpha": math.NaN()}}, {Type: "linear", Out: 1}}, "alpha must be finite"},
 		{Shape{2, 1, 1}, nil, "at least one layer"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "linear", In: 3, Out: 1}}, "says in=3 but its input has shape (2)"},
 		{Shape{2, 1, 1}, []LayerSpec{{Type: "tanh", In: 2}, {Type: "linear", Out: 1}}, "takes no in"},
@@ -129,5 +132,109 @@ func TestBadSpecs(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want one containing %q", c.specs, err, c.want)
 		}
+	}
+}
+
+// TestELUAlpha: ELU's alpha, a setting declared in activation.go alone, reaches the layer:
+// y = alpha·(exp(x) − 1) below 0, gradients by finite differences at alpha 0.5, and the
+// default alpha 1 when the spec leaves it out.
+func TestELUAlpha(t *testing.T) {
+	in := Shape{3, 1, 1}
+	specs := []LayerSpec{{Type: "linear", Out: 7}, {Type: "elu", Settings: map[string]float64{"alpha": 0.5}},
+		{Type: "linear", Out: 5}, {Type: "elu", Settings: map[string]float64{"alpha": 2.5}}, {Type: "linear", Out: 1}}
+	net, err := BuildLayers[float64](in, specs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := net.Layers[1].(Activation[float64]).Alpha; got != 0.5 {
+		t.Fatalf("alpha %v, want 0.5", got)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := make([]float64, net.NumParams())
+	net.Init(p, rng)
+	x := randSlice(rng, 6*in.Size(), 2)
+	if w := fdWorst(net, p, x, 6); w > 1e-6 {
+		t.Fatalf("worst relative gradient error %g", w)
+	}
+	for _, alpha := range []float64{0.5, 1, 0} {
+		a := Activation[float64]{Kind: ELU, Size: 2, Alpha: alpha}
+		y := make([]float64, 2)
+		a.Forward(nil, []float64{-1.5, 2}, y, 1)
+		if want := alpha * math.Expm1(-1.5); math.Abs(y[0]-want) > 1e-15 || y[1] != 2 {
+			t.Fatalf("alpha %v: elu(-1.5, 2) = %v, want (%v, 2)", alpha, y, want)
+		}
+	}
+	def, err := BuildLayers[float64](in, []LayerSpec{{Type: "elu"}, {Type: "linear", Out: 1}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := def.Layers[0].(Activation[float64]).Alpha; got != 1 {
+		t.Fatalf("default alpha %v, want 1", got)
+	}
+	ex, err := (Arch{Kind: "mlp", In: 2, Hidden: []int{4}, Activation: "elu"}).Expanded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ex.Layers[1].Settings["alpha"]; got != 1 {
+		t.Fatalf("the mlp preset's elu has alpha %v, want 1", got)
+	}
+}
+
+// TestSettingsJSON: settings are keys of the spec's JSON object, a 0 survives the round
+// trip (it used to be dropped, and LeakyReLU's twin took torch's 0.01), old files with
+// "slope" load, and ResolveSpecs writes every declared setting out.
+func TestSettingsJSON(t *testing.T) {
+	specs := []LayerSpec{leakySpec(0), {Type: "elu", Settings: map[string]float64{"alpha": 0}}, {Type: "linear", Out: 1}}
+	b, err := json.Marshal(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"type":"leakyrelu","slope":0},{"type":"elu","alpha":0},{"type":"linear","out":1}]`; string(b) != want {
+		t.Fatalf("JSON %s, want %s", b, want)
+	}
+	var back []LayerSpec
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, specs) {
+		t.Fatalf("round trip %+v, want %+v", back, specs)
+	}
+	net, err := BuildLayers[float64](Shape{2, 1, 1}, back, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := net.Layers[0].(Activation[float64]); a.Slope != 0 {
+		t.Fatalf("slope %v after the round trip, want 0", a.Slope)
+	}
+	var old LayerSpec
+	if err := json.Unmarshal([]byte(`{"type":"leakyrelu","slope":0.05}`), &old); err != nil || old.Setting("slope") != 0.05 {
+		t.Fatalf("old spec: %+v, %v", old, err)
+	}
+	if err := json.Unmarshal([]byte(`{"type":"leakyrelu","slope":"x"}`), &old); err == nil {
+		t.Fatal("a string setting was accepted")
+	}
+	res, err := ResolveSpecs(Shape{2, 1, 1}, []LayerSpec{{Type: "leakyrelu"}, {Type: "elu"}, {Type: "linear", Out: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ = json.Marshal(res); string(b) != `[{"type":"leakyrelu","slope":0.01},{"type":"elu","alpha":1},{"type":"linear","in":2,"out":1}]` {
+		t.Fatalf("resolved %s", b)
+	}
+	// the MLP preset with slope 0: the arch and its layers keep it
+	a := Arch{Kind: "mlp", In: 2, Hidden: []int{4}, Activation: "leakyrelu", Slope: 0}
+	ex, err := a.Expanded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(ex)
+	var arch Arch
+	if err := json.Unmarshal(b, &arch); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := arch.Layers[1].Settings["slope"]; !ok || s != 0 || arch.Slope != 0 {
+		t.Fatalf("mlp slope 0 after JSON: %s", b)
+	}
+	if n, err := Build[float64](arch); err != nil || n.Layers[1].(Activation[float64]).Slope != 0 {
+		t.Fatalf("mlp slope 0 rebuilt: %v", err)
 	}
 }

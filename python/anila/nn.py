@@ -9,14 +9,18 @@
 A Sequential is a description, not a computation: anila's Go core builds and runs it. The
 layer classes here are made from the layer types the Go core registers (`layer_types()`):
 each has its torch.nn name and that class's arguments (positional in torch's order, or by
-keyword, with torch's defaults), so a new layer type in Go appears here, in the PyTorch twin
-(`Model.to_torch`) and in `anila.torch.from_torch` without Python changes. The last layer
-must give one value per example, the energy f(x).
+keyword, with torch's defaults), each argument with its declared kind ("int", "float" or
+"bool"), which is how values are checked and written into specs. So a new layer type in Go,
+or a new setting of one, appears here, in the PyTorch twin (`Model.to_torch`) and in
+`anila.convert.layers_of` without Python changes. The last layer must give one value per
+example, the energy f(x).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 
 from ._lib import capi
 
@@ -56,13 +60,7 @@ class Layer:
                 v = a["default"]
             else:
                 raise TypeError(f"{type(self).__name__} needs {a['torch']}")
-            if isinstance(a["default"], bool):
-                if not isinstance(v, bool):
-                    raise TypeError(f"{type(self).__name__}: {a['torch']} must be True or False, got {v!r}")
-            elif isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"{type(self).__name__}: {a['torch']} must be a number, got {v!r}")
-            elif a["field"] != "slope" and (v != int(v) or v < 0 or (v < 1 and a["field"] not in ("padding",))):
-                raise ValueError(f"{type(self).__name__}: {a['torch']} must be a positive integer, got {v!r}")
+            v = _check_value(type(self).__name__, a, v)
             self._values[a["torch"]] = v
             setattr(self, a["torch"], v)
 
@@ -71,11 +69,11 @@ class Layer:
         s = {"type": self.type}
         for a in self._info["args"]:
             v = self._values[a["torch"]]
-            if isinstance(a["default"], bool):
+            if a["kind"] == "bool":
                 if v != a["default"]:  # flags are stored only when they differ (bias=False)
                     s[a["field"]] = v
             else:
-                s[a["field"]] = float(v) if a["field"] == "slope" else int(v)
+                s[a["field"]] = _KINDS[a["kind"]](v)
         if getattr(self, "_spectral_norm", False):
             s["spectral_norm"] = True
         return s
@@ -89,6 +87,28 @@ class Layer:
 
     def __hash__(self) -> int:
         return hash(json.dumps(self.spec(), sort_keys=True))
+
+
+_KINDS = {"int": int, "float": float, "bool": bool}
+
+
+def _check_value(cls: str, arg: dict, v):
+    """v as a value of the argument's declared kind ("int", "float" or "bool"): flags must be
+    True or False, numbers finite, ints whole and at least the argument's min."""
+    name, kind = arg["torch"], arg["kind"]
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise TypeError(f"{cls}: {name} must be True or False, got {v!r}")
+        return v
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{cls}: {name} must be a number, got {v!r}")
+    if not math.isfinite(v):
+        raise ValueError(f"{cls}: {name} must be finite, got {v!r}")
+    if kind == "int":
+        if v != int(v) or v < arg.get("min", 0):
+            raise ValueError(f"{cls}: {name} must be an integer >= {arg.get('min', 0)}, got {v!r}")
+        return int(v)
+    return float(v)
 
 
 def _torch_name(info: dict, field: str) -> str:
@@ -141,6 +161,7 @@ class Sequential(Layer):
         return [layer.spec() for layer in self.layers]
 
     def spec(self) -> dict:
+        """{"type": "sequential", "layers": specs()}."""
         return {"type": "sequential", "layers": self.specs()}
 
     def __iter__(self):
@@ -162,8 +183,8 @@ class Residual(Layer):
     single layers); without a shortcut it is the identity, and the body must keep the shape.
     IGEBM's block: ``Residual(Sequential(Conv2d(c, d, 3, stride=2, padding=1), SiLU(),
     Conv2d(d, d, 3, padding=1)), shortcut=Conv2d(c, d, 1, stride=2))``. Its PyTorch twin is
-    `anila.torch.Residual`; a torch module with children ``body`` (and ``shortcut``) whose
-    forward is ``body(x) + shortcut(x)`` (or ``x + body(x)``) converts to it."""
+    `anila.torch.Residual`; a torch module whose forward adds two branches from one input,
+    e.g. ``x + self.c2(act(self.c1(x)))``, converts to it (`anila.convert.layers_of`)."""
 
     type = "residual"
 
@@ -173,6 +194,7 @@ class Residual(Layer):
             shortcut if isinstance(shortcut, Sequential) else Sequential(shortcut))
 
     def spec(self) -> dict:
+        """{"type": "residual", "body": [...], "shortcut": [...]} (no shortcut: the identity)."""
         s = {"type": "residual", "body": self.body.specs()}
         if self.shortcut is not None:
             s["shortcut"] = self.shortcut.specs()
@@ -217,7 +239,8 @@ def from_specs(specs) -> Sequential:
 
 
 def layer_types() -> dict:
-    """The layer types anila's Go core has registered: {name: {doc, torch, args, fixed}}."""
+    """The layer types anila's Go core has registered: {name: {doc, torch, args, fixed, ...}},
+    each arg {field (spec key), torch (argument name), kind ("int", "float", "bool"), default, min}."""
     return {name: dict(info) for name, info in _TYPES.items()}
 
 

@@ -1,13 +1,17 @@
-"""The PyTorch reference: anila's nets (the MLP and the conv energies "convnet" and "vanilla")
-as `torch.nn.Module`s, weights moved both ways (MLPs) or into torch (all kinds), and the
-SGLD/AniLA steps and one training iteration written in plain PyTorch. The conv modules take
-flat rows (n, C·H·W) like anila's core, so the functions below work on flat (n, d) tensors for
-every kind.
+"""The PyTorch reference: the twin of every anila net (`to_torch`, `module_for`: the
+architecture's layer specs as torch.nn layers, `Residual` for residual blocks, with the
+model's weights and spectral_norm vectors), and the SGLD/AniLA steps and one training
+iteration written in plain PyTorch (`energy_and_grad`, `langevin_step`, `run_chains`,
+`train_iteration`, ...). The twins take images or flat rows (n, C·H·W) like anila's core, so
+the functions below work on flat (n, d) tensors for every kind. Reading a torch module into
+anila layers is `anila.convert`'s (whose layer order `flat_parameters` and `flat_gradients`
+follow).
 
 torch is imported lazily: anila itself never needs it. Everything here mirrors the Go core
 operation by operation, so that tests can check that anila computes exactly what a PyTorch
 implementation would (see python/tests/test_torch_crosscheck.py) and benchmarks can time the
-same work (bench/).
+same work (bench/). Nothing here depends on anila's Model: `to_torch` reads a model's arch,
+dtype, parameters() and spectral_state() only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import numpy as np
 
 from ._lib import capi, gocall
+from .convert import layer_modules, leaf_params, spectral
 
 
 def _torch():
@@ -47,62 +52,6 @@ def _layer_module(torch, s: dict):
     if s.get("spectral_norm"):
         mod = torch.nn.utils.parametrizations.spectral_norm(mod)
     return mod
-
-
-def _leaves(module):
-    """The layer modules of a module in anila's order: Sequentials in order, a residual
-    block's body then its shortcut."""
-    torch = _torch()
-    if isinstance(module, torch.nn.Sequential):
-        for child in module.children():
-            yield from _leaves(child)
-        return
-    children = dict(module.named_children())
-    if "body" in children and set(children) <= {"body", "shortcut"}:
-        yield from _leaves(children["body"])
-        if children.get("shortcut") is not None:
-            yield from _leaves(children["shortcut"])
-        return
-    yield module
-
-
-def _weight(mod):
-    """A layer's raw weight: the parametrization's original for a spectrally normalised one."""
-    from torch.nn.utils import parametrize
-
-    if parametrize.is_parametrized(mod, "weight"):
-        return mod.parametrizations.weight.original
-    return mod.weight
-
-
-def _leaf_params(leaf) -> list:
-    """A layer's parameters in anila's order: the weight (unnormalised), then the bias if any."""
-    if not isinstance(getattr(leaf, "weight", None), _torch().Tensor) and not hasattr(leaf, "parametrizations"):
-        return []
-    out = [_weight(leaf)]
-    if getattr(leaf, "bias", None) is not None:
-        out.append(leaf.bias)
-    return out
-
-
-def _spectral(mod):
-    """The spectral_norm parametrization of a layer, or None."""
-    from torch.nn.utils import parametrize
-
-    if not parametrize.is_parametrized(mod, "weight"):
-        return None
-    return mod.parametrizations.weight[0]
-
-
-def spectral_state(module) -> np.ndarray:
-    """The u and v vectors of a module's spectrally normalised layers, in anila's order (as
-    Model.spectral_state gives them)."""
-    parts = []
-    for leaf in _leaves(module):
-        sn = _spectral(leaf)
-        if sn is not None:
-            parts += [sn._u.detach().double().cpu().numpy(), sn._v.detach().double().cpu().numpy()]
-    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 _RESIDUAL = {}
@@ -182,12 +131,12 @@ def to_torch(model):
     state = torch.from_numpy(model.spectral_state())
     off = soff = 0
     with torch.no_grad():
-        for leaf in _leaves(module):
-            for p in _leaf_params(leaf):
+        for leaf in layer_modules(module):
+            for p in leaf_params(leaf):
                 n = p.numel()
                 p.copy_(flat[off:off + n].view_as(p))
                 off += n
-            sn = _spectral(leaf)
+            sn = spectral(leaf)
             if sn is not None:
                 for buf in (sn._u, sn._v):
                     buf.copy_(state[soff:soff + buf.numel()])
@@ -201,118 +150,15 @@ def to_torch(model):
 
 def flat_gradients(module) -> np.ndarray:
     """The gradients (.grad) of a module's parameters in anila's order, as flat_parameters."""
-    parts = [p.grad.detach().cpu().numpy().ravel() for leaf in _leaves(module) for p in _leaf_params(leaf)]
+    parts = [p.grad.detach().cpu().numpy().ravel() for leaf in layer_modules(module) for p in leaf_params(leaf)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def flat_parameters(module) -> np.ndarray:
     """A module's parameters as one flat NumPy vector, in anila's order (per layer, the
     weight, unnormalised for spectral_norm, then the bias)."""
-    parts = [p.detach().cpu().numpy().ravel() for leaf in _leaves(module) for p in _leaf_params(leaf)]
+    parts = [p.detach().cpu().numpy().ravel() for leaf in layer_modules(module) for p in leaf_params(leaf)]
     return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def layers_of(module):
-    """(layer specs, flat weights) of a torch module built from the layers anila has
-    registered (`anila.nn.layer_types()`: Linear, Conv2d, Flatten, LeakyReLU, SiLU, Tanh, ELU,
-    ... with the settings anila supports), in Sequentials (nested ones are flattened) or
-    anila's own twins. Anything else is a TypeError naming the submodule."""
-    from .nn import _scalar, layer_types
-
-    torch = _torch()
-    by_class = {info["torch"]: info for info in layer_types().values()}
-    specs = []
-
-    def value(where, cls, name, v):
-        try:
-            return _scalar(name, v)  # (k, k) as k
-        except ValueError as exc:
-            raise TypeError(f"submodule {where} ({cls}): {exc}") from None
-
-    def walk(mod, path):
-        if isinstance(mod, torch.nn.Sequential):
-            for name, child in mod.named_children():
-                walk(child, f"{path}.{name}" if path else name)
-            return
-        where = path or "(the module itself)"
-        cls = type(mod).__name__
-        children = dict(mod.named_children())
-        if "body" in children and set(children) <= {"body", "shortcut"}:
-            # a residual block: body(x) + shortcut(x); from_torch and train check the forward
-            body, _ = layers_of(children["body"])
-            spec = {"type": "residual", "body": body}
-            if children.get("shortcut") is not None:
-                spec["shortcut"], _ = layers_of(children["shortcut"])
-            specs.append(spec)
-            return
-        # exactly a registered torch.nn class (spectral_norm makes a subclass, ParametrizedLinear);
-        # a user's subclass may have its own forward, so it is not taken
-        base = type(mod).__mro__[1] if hasattr(mod, "parametrizations") else type(mod)
-        info = by_class.get(base.__name__)
-        if info is not None and (info.get("nested") or base is not getattr(torch.nn, base.__name__, None)):
-            info = None
-        if info is not None:
-            cls = info["torch"]
-        if info is None:
-            raise TypeError(f"submodule {where} ({cls}) is not supported by anila; supported: "
-                            f"{', '.join(sorted(by_class))}, Sequential")
-        for k, want in info["fixed"].items():
-            got = value(where, cls, k, getattr(mod, k))
-            if got != want:
-                raise TypeError(f"submodule {where} ({cls}): {k}={got!r} is not supported; anila needs {k}={want!r}")
-        spec = {"type": info["name"]}
-        if hasattr(mod, "weight_orig"):
-            raise TypeError(f"submodule {where} ({cls}) uses torch.nn.utils.spectral_norm, which anila does not "
-                            "read; use torch.nn.utils.parametrizations.spectral_norm")
-        sn = _spectral(mod) if hasattr(mod, "parametrizations") else None
-        if hasattr(mod, "parametrizations"):
-            if sn is None or type(sn).__name__ != "_SpectralNorm" or len(mod.parametrizations.weight) != 1 \
-                    or sn.dim != 0 or sn.eps != 1e-12 or not info.get("spectral_norm"):
-                raise TypeError(f"submodule {where} ({cls}) has a parametrization anila does not support; it "
-                                "supports torch.nn.utils.parametrizations.spectral_norm(module) with its defaults")
-            spec["spectral_norm"] = True
-        for a in info["args"]:
-            if isinstance(a["default"], bool):  # a flag: bias=False leaves module.bias None
-                v = getattr(mod, a["torch"]) is not None if a["torch"] == "bias" else bool(getattr(mod, a["torch"]))
-                if v != a["default"]:
-                    spec[a["field"]] = v
-                continue
-            v = value(where, cls, a["torch"], getattr(mod, a["torch"]))
-            if v is None:
-                continue
-            if isinstance(v, str) or isinstance(v, bool):
-                raise TypeError(f"submodule {where} ({cls}): {a['torch']}={v!r} is not supported")
-            spec[a["field"]] = float(v) if a["field"] == "slope" else int(v)
-        specs.append(spec)
-
-    walk(module, "")
-    if not specs:
-        raise TypeError(f"{type(module).__name__} has no layers anila can use")
-    return specs, flat_parameters(module)
-
-
-def from_torch(module, **params):
-    """An anila Model with the architecture and weights of a torch module built from
-    supported layers (see `layers_of`; anything else raises TypeError naming the submodule).
-    params are `anila.train`'s (sampler settings and so on); the module's dtype sets the
-    model's unless given. Image nets (first weighted layer a Conv2d) need image_shape=(C, H, W)."""
-    from .model import new_model
-
-    torch = _torch()
-    first = next(module.parameters())
-    params.setdefault("dtype", "float64" if first.dtype == torch.float64 else "float32")
-    image_shape = params.pop("image_shape", None) or getattr(module, "image_shape", None)
-    specs, _ = layers_of(module)
-    convs = [s for s in specs if s["type"] in ("linear", "conv2d")]
-    if convs and convs[0]["type"] == "conv2d":
-        if image_shape is None:
-            raise ValueError("from_torch of a conv net needs image_shape=(C, H, W)")
-        dim = tuple(int(v) for v in image_shape)
-    else:
-        dim = convs[0]["in"] if convs else None
-        if dim is None:
-            raise TypeError(f"{type(module).__name__} has no Linear or Conv2d layer")
-    return new_model(dim, energy=module, **params)
 
 
 # --- the reference computations -----------------------------------------------------------
@@ -415,5 +261,5 @@ def sampler_kwargs(params: dict) -> dict:
                 adjusted=params["adjusted"], clamp=clamp)
 
 
-__all__ = ["module_for", "to_torch", "from_torch", "flat_parameters", "energy_and_grad", "step_sizes",
+__all__ = ["Residual", "module_for", "to_torch", "flat_parameters", "flat_gradients", "energy_and_grad", "step_sizes",
            "langevin_step", "run_chains", "train_iteration", "optimizer_for", "sampler_kwargs"]

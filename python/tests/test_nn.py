@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import anila
-from anila import nn
+from anila import convert, nn
 
 torch = pytest.importorskip("torch")
 
@@ -14,7 +14,8 @@ IMAGE = (2, 9, 8)
 
 def mlp():
     return nn.Sequential(nn.Linear(3, 16), nn.SiLU(), nn.Sequential(nn.Linear(16, 8, bias=False), nn.Tanh()), nn.Linear(8, 4),
-                         nn.ELU(), nn.Linear(4, 4), nn.Softplus(), nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 1))
+                         nn.ELU(0.5), nn.Linear(4, 4), nn.Softplus(), nn.Linear(4, 4), nn.GELU(), nn.Linear(4, 4),
+                         nn.LeakyReLU(0.0), nn.Linear(4, 1))
 
 
 def convnet():
@@ -59,22 +60,34 @@ def test_layers_match_pytorch_at_float64(make, dim, tmp_path):
     np.testing.assert_array_equal(again.energy(X), model.energy(X))
 
 
-def test_train_on_a_torch_module_starts_from_its_weights():
-    """anila.train(X, energy=<torch module>) takes the module's architecture and weights (a
-    nested Sequential is flattened); from_torch gives the same model."""
+def _model_of(module, dim, dtype):
+    """The anila model of a torch module, by anila.convert, with its weights (and u, v)."""
+    specs, weights = convert.layers_of(module)
+    m = anila.new_model(dim, energy="layers", layers=specs, dtype=dtype)
+    m.set_parameters(weights.astype(dtype))
+    state = convert.spectral_state(module)
+    if state.size:
+        m.set_spectral_state(state)
+    return m
+
+
+def test_a_torch_module_converts_with_its_weights():
+    """convert.layers_of takes a torch module's architecture and weights (a nested Sequential
+    is flattened); the model computes what the module computes and trains."""
     mod = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.LeakyReLU(0.1),
                               torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.SiLU()), torch.nn.Linear(8, 1))
     mod = mod.double()
     X = anila.datasets.rings(500, seed=0).astype(np.float64)
-    m0 = anila.train(X, energy=mod, iterations=0, progress=False)
+    m0 = _model_of(mod, 2, "float64")
     np.testing.assert_array_equal(m0.parameters(), anila.torch.flat_parameters(mod))
     f = mod(torch.from_numpy(X[:5])).detach().numpy().ravel()
     np.testing.assert_allclose(m0.energy(X[:5]), f, rtol=1e-12, atol=1e-12)
-    m1 = anila.train(X, energy=mod, iterations=20, progress=False, seed=0)
-    assert m1.iteration == 20 and not np.array_equal(m1.parameters(), m0.parameters())
+    p0 = m0.parameters().copy()
+    m0.fit_more(X, 20, progress=False)
+    assert m0.iteration == 20 and not np.array_equal(m0.parameters(), p0)
     conv = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Tanh(), torch.nn.AvgPool2d(2),
                                torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 4, 1))
-    mc = anila.torch.from_torch(conv, image_shape=IMAGE)
+    mc = _model_of(conv, IMAGE, "float32")
     Xi = np.random.default_rng(1).normal(size=(4,) + IMAGE).astype(np.float32)
     np.testing.assert_allclose(mc.energy(Xi), conv(torch.from_numpy(Xi)).detach().numpy().ravel(), rtol=1e-5, atol=1e-5)
 
@@ -90,7 +103,7 @@ def test_train_on_a_torch_module_starts_from_its_weights():
 ])
 def test_unsupported_torch_modules(module, match):
     with pytest.raises(TypeError, match=match):
-        anila.train(np.zeros((10, 2)), energy=module(), iterations=1)
+        convert.layers_of(module())
 
 
 def test_bad_layer_lists():
@@ -135,38 +148,39 @@ def test_python_and_go_agree_on_layer_types():
         layer = nn.from_specs([spec])[0]
         assert {k: v for k, v in layer.spec().items() if k in spec} == spec
         twin = anila.torch._layer_module(torch, layer.spec())
-        back, _ = anila.torch.layers_of(torch.nn.Sequential(twin))
+        back, _ = convert.layers_of(torch.nn.Sequential(twin))
         assert back == [layer.spec()]
     covered = {s["type"] for make in (mlp, convnet) for s in make().specs()}
     assert covered == set(types), f"no float64 cross-check for {sorted(set(types) - covered)}"
 
 
 class Block(torch.nn.Module):
-    """A residual block as users write them: forward is x + body(x)."""
+    """A residual block as users write them: forward is x + body(x) (or x − body(x), which
+    anila does not read)."""
 
-    def __init__(self, sign=1.0):
+    def __init__(self, minus=False):
         super().__init__()
         self.body = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 4))
-        self.sign = sign
+        self.minus = minus
 
     def forward(self, x):
-        return x + self.sign * self.body(x)
+        return x - self.body(x) if self.minus else x + self.body(x)
 
 
 def test_torch_residual_modules():
     """A torch module with a body child whose forward is x + body(x) converts to a residual
     block (and back, as anila.torch.Residual); one whose forward is something else is refused."""
     mod = torch.nn.Sequential(torch.nn.Linear(2, 4), Block(), torch.nn.SiLU(), torch.nn.Linear(4, 1)).double()
-    m = anila.torch.from_torch(mod)
+    m = _model_of(mod, 2, "float64")
     assert [s["type"] for s in m.arch["layers"]] == ["linear", "residual", "silu", "linear"]
     X = np.random.default_rng(0).normal(size=(6, 2))
     np.testing.assert_allclose(m.energy(X), mod(torch.from_numpy(X)).detach().numpy().ravel(), rtol=1e-12, atol=1e-12)
     twin = m.to_torch()
     assert isinstance(twin[1], anila.torch.Residual)
     np.testing.assert_allclose(twin(torch.from_numpy(X)).detach().numpy(), m.energy(X), rtol=1e-12, atol=1e-12)
-    bad = torch.nn.Sequential(torch.nn.Linear(2, 4), Block(sign=-1.0), torch.nn.Linear(4, 1)).double()
-    with pytest.raises(TypeError, match="does not compute what its layers compute"):
-        anila.torch.from_torch(bad)
+    bad = torch.nn.Sequential(torch.nn.Linear(2, 4), Block(minus=True), torch.nn.Linear(4, 1)).double()
+    with pytest.raises(TypeError, match=r"node sub \(call_function operator.sub .*test_nn.py:\d+: return x - self.body"):
+        convert.layers_of(bad)
 
 
 def test_estimator_with_layers():
@@ -202,12 +216,13 @@ def test_spectral_norm_matches_pytorch_and_survives_saving(tmp_path):
     again = anila.load(tmp_path / "sn.anila")
     np.testing.assert_array_equal(again.spectral_state(), model.spectral_state())
     np.testing.assert_array_equal(again.energy(X), model.energy(X))
-    back = anila.torch.from_torch(twin, image_shape=IMAGE)
+    back = _model_of(twin, IMAGE, "float64")
     np.testing.assert_array_equal(back.spectral_state(), state)
+    np.testing.assert_array_equal(back.parameters(), anila.torch.flat_parameters(twin))
     assert [s.get("spectral_norm", False) for s in back.arch["layers"] if s["type"] in ("linear", "conv2d")] == \
         [True, True, False]
     with pytest.raises(TypeError, match="spectral_norm applies to Linear and Conv2d"):
         nn.spectral_norm(nn.Tanh())
     old_style = torch.nn.Sequential(torch.nn.utils.spectral_norm(torch.nn.Linear(2, 3)), torch.nn.Linear(3, 1))
     with pytest.raises(TypeError, match="parametrizations.spectral_norm"):
-        anila.torch.from_torch(old_style)
+        convert.layers_of(old_style)

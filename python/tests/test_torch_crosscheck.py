@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 import anila  # noqa: E402
 import anila.torch as at  # noqa: E402
+from anila import convert  # noqa: E402
 
 ACTS = ["silu", "leakyrelu", "tanh", "elu", "softplus", "gelu"]
 TOL = {"float64": dict(f=1e-12, g=1e-10, chain=1e-10, params=1e-10),
@@ -71,12 +72,16 @@ def test_weights_round_trip():
     assert isinstance(mod, torch.nn.Module)
     assert mod[1].negative_slope == 0.1
     np.testing.assert_array_equal(at.flat_parameters(mod), m.parameters())
-    back = anila.torch.from_torch(mod)
-    assert back.arch["layers"] == m.arch["layers"] and back.dtype == np.float64
-    np.testing.assert_array_equal(back.parameters(), m.parameters())
+    specs, weights = convert.layers_of(mod)
+    assert specs == m.arch["layers"] and weights.dtype == np.float64
+    np.testing.assert_array_equal(weights, m.parameters())
+    back = anila.new_model(4, energy="layers", layers=specs, dtype="float64")
+    back.set_parameters(weights)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(back.energy(X), m.energy(X))
     bad = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
     with pytest.raises(TypeError, match=r"submodule 1 \(ReLU\) is not supported"):
-        anila.torch.from_torch(bad)
+        convert.layers_of(bad)
 
 
 def _cfg(m, s):
@@ -250,7 +255,9 @@ def test_conv_module_layers():
     assert not any(isinstance(m, nn.Linear) for m in mod)
     with pytest.raises(ValueError, match="square"):
         at.module_for({**a, "width": 12, "in": 3 * 18 * 12, "layers": None})
-    back = anila.torch.from_torch(mod)  # the twin carries its image shape
+    specs, weights = convert.layers_of(mod)
+    back = anila.new_model(mod.image_shape, energy="layers", layers=specs, dtype="float64")
+    back.set_parameters(weights)
     assert back.arch["layers"] == a["layers"] and back.image_shape == (3, 18, 18)
     X = np.random.default_rng(0).normal(size=(3, 3, 18, 18))
     np.testing.assert_allclose(back.energy(X), mod(torch.from_numpy(X)).detach().numpy(), rtol=1e-12, atol=1e-12)
@@ -305,3 +312,17 @@ def test_conv_training_iteration_matches(kind, shape, s):
                                  torch.from_numpy(xi), l2=l2, grad_clip=m.params["grad_clip"], **cfg)
         assert relmax(z_a.reshape(4, d), z_t.numpy()) < TOL["float64"]["chain"], it
         assert relmax(m.parameters(training=True), at.flat_parameters(mod)) < TOL["float64"]["params"], it
+
+
+def test_slope_zero_survives_the_twin():
+    """LeakyReLU(0.0) is a ReLU: its twin must have negative_slope 0, not torch's default 0.01
+    (a 0 used to be dropped from the spec's JSON)."""
+    net = anila.nn.Sequential(anila.nn.Linear(3, 16), anila.nn.LeakyReLU(0.0), anila.nn.Linear(16, 1))
+    m = anila.new_model(3, energy=net, dtype="float64", seed=0)
+    m.set_parameters(np.random.default_rng(0).normal(scale=0.5, size=m.parameters().size))
+    twin = m.to_torch()
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    diff = np.max(np.abs(m.energy(X) - twin(torch.from_numpy(X)).detach().numpy()))
+    print("slope 0: max |f_anila - f_torch| =", diff)
+    assert twin[1].negative_slope == 0.0
+    assert diff < 1e-12
