@@ -93,9 +93,11 @@ test-python:
 test-quality: setup
 	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout 60m -run 'Quality|Improves' -v ./anila/train/ -args -quality=full
 
+# The wheel tools, and the OpenBLAS that auditwheel copies into the wheels (found through
+# OB_PY), so that `make wheel` works as the first command on a fresh clone.
 $(VENV)/.wheel-tools:
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q $(WHEEL_TOOLS)
+	$(VPY) -m pip install -q $(WHEEL_TOOLS) "$(OPENBLAS_PIN)"
 	touch $@
 
 ## sdist: the source distribution (builds where Go and a C compiler are present)

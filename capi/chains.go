@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/anila-ebm/anila/anila/nn"
+	"github.com/anila-ebm/anila/anila/run"
 	"github.com/anila-ebm/anila/anila/sampler"
 )
 
@@ -24,10 +26,15 @@ type chains interface {
 	// samplers, uniforms (steps×n), pointing to arrays of the chains' dtype.
 	stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error
 	info() sampler.Info
+	stop() *atomic.Bool
+	config() sampler.Config
 }
 
 type chainsT[T nn.Float] struct {
-	mu      *sync.Mutex // the target's lock
+	// acquire takes the target's lock (evaluator.acquire)
+	acquire func(write bool) (func(), error)
+	// stopReq asks a running step call to return after its current step (Stop)
+	stopReq atomic.Bool
 	smp     *sampler.Sampler[T]
 	st      *sampler.State[T]
 	src     sampler.RandSource[T]
@@ -40,7 +47,7 @@ type chainsT[T nn.Float] struct {
 	failed func() error
 }
 
-func newChainsT[T nn.Float](mu *sync.Mutex, e sampler.Energy[T], cfg sampler.Config, n int, seed uint64,
+func newChainsT[T nn.Float](acquire func(bool) (func(), error), e sampler.Energy[T], cfg sampler.Config, n int, seed uint64,
 	pools func(string) ([]T, int, error)) (*chainsT[T], error) {
 	if n < 1 {
 		return nil, fmt.Errorf("n must be >= 1, got %d", n)
@@ -52,12 +59,14 @@ func newChainsT[T nn.Float](mu *sync.Mutex, e sampler.Energy[T], cfg sampler.Con
 	if err != nil {
 		return nil, err
 	}
-	return &chainsT[T]{mu: mu, smp: smp, st: sampler.NewState[T](n, e.Dim()), src: sampler.NewRandSource[T](seed), pools: pools}, nil
+	return &chainsT[T]{acquire: acquire, smp: smp, st: sampler.NewState[T](n, e.Dim()), src: sampler.NewRandSource[T](seed), pools: pools}, nil
 }
 
-func (c *chainsT[T]) close()     {}
-func (c *chainsT[T]) dim() int   { return c.smp.Energy.Dim() }
-func (c *chainsT[T]) count() int { return c.st.N }
+func (c *chainsT[T]) close()                 {}
+func (c *chainsT[T]) stop() *atomic.Bool     { return &c.stopReq }
+func (c *chainsT[T]) config() sampler.Config { return c.smp.Config }
+func (c *chainsT[T]) dim() int               { return c.smp.Energy.Dim() }
+func (c *chainsT[T]) count() int             { return c.st.N }
 
 func (c *chainsT[T]) positions(p unsafe.Pointer, n int, set bool) error {
 	if n != len(c.st.X) {
@@ -92,8 +101,11 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 	case "buffer", "data":
 		// The buffer and the data belong to the model, which a training call on another
 		// thread may be changing: read them under the model's lock.
-		c.mu.Lock()
-		defer c.mu.Unlock()
+		release, err := c.acquire(false)
+		if err != nil {
+			return err
+		}
+		defer release()
 		src, rows, err := c.pools(how)
 		if err != nil {
 			return err
@@ -117,10 +129,14 @@ func (c *chainsT[T]) step(steps int) error {
 }
 
 // advance takes steps with noise from src, holding the target's lock, and stops at the
-// first step whose energy evaluation failed.
+// first step whose energy evaluation failed, or after the step during which Stop was
+// called (the steps taken stand; the caller sees fewer steps done only through Stop).
 func (c *chainsT[T]) advance(src sampler.Source[T], steps int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	release, err := c.acquire(true)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if !c.ready {
 		c.smp.Init(c.st)
 		if err := c.check(); err != nil {
@@ -129,6 +145,9 @@ func (c *chainsT[T]) advance(src sampler.Source[T], steps int) error {
 		c.ready = true
 	}
 	for k := 0; k < steps; k++ {
+		if c.stopReq.Load() {
+			return nil
+		}
 		info := c.smp.Step(src, c.st)
 		if err := c.check(); err != nil {
 			return err
@@ -186,7 +205,7 @@ func (c *chainsT[T]) info() sampler.Info {
 
 func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
 	e := nn.NewNetEnergy(m.tr.Net, m.tr.ModelParams())
-	return newChainsT[T](&m.mu, e, cfg, n, seed, func(how string) ([]T, int, error) {
+	return newChainsT[T](m.acquire, e, cfg, n, seed, func(how string) ([]T, int, error) {
 		if how == "buffer" {
 			if m.tr.Buffer == nil {
 				return nil, 0, fmt.Errorf("init=\"buffer\": the model was not trained with a replay buffer")
@@ -201,25 +220,49 @@ func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, e
 func lookupChains(h int64) (chains, error) { return lookupAs[chains](h, "a set of chains") }
 
 // NewChains starts n chains on the energy of handle target (a model or an analytic energy),
-// sampled with sopts and seeded with seed. Their positions are set by InitChains or by the
-// data plane before the first step.
-func NewChains(target int64, sopts SamplerOptions, n int, seed int64) (h int64, err error) {
+// seeded with seed, sampled with target's sampler (a model's training sampler, or the run
+// table's default sampler for an analytic energy) with the sampler parameters of settings
+// (JSON by the table's names, null meaning "as the target's"; run.ResolveSampler checks
+// them). Their positions are set by InitChains or by the data plane before the first step.
+func NewChains(target int64, settings string, n int, seed int64) (h int64, err error) {
 	defer guard(&err)
 	ev, err := lookupEvaluator(target)
 	if err != nil {
 		return 0, err
 	}
-	cfg, err := sopts.config()
+	given, err := decodeSettings(settings)
 	if err != nil {
 		return 0, err
 	}
-	ev.lock().Lock()
+	base := run.DefaultSampler()
+	if m, ok := ev.(model); ok {
+		base = m.samplerConfig()
+	}
+	cfg, err := run.ResolveSampler(base, given)
+	if err != nil {
+		return 0, pyErr(err)
+	}
+	release, err := ev.acquire(false)
+	if err != nil {
+		return 0, err
+	}
 	c, err := ev.newChains(cfg, n, uint64(seed))
-	ev.lock().Unlock()
+	release()
 	if err != nil {
 		return 0, err
 	}
 	return register(c), nil
+}
+
+// decodeSettings reads a JSON object of settings, numbers as json.Number.
+func decodeSettings(text string) (map[string]any, error) {
+	var given map[string]any
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&given); err != nil {
+		return nil, fmt.Errorf("sampler settings must be a JSON object: %v", err)
+	}
+	return given, nil
 }
 
 // InitChains sets the positions of chains h: "noise" (uniform on [lo, hi]), "normal",
@@ -243,6 +286,7 @@ func StepChains(h int64, steps int) (err error) {
 	if steps < 0 {
 		return fmt.Errorf("steps must be >= 0, got %d", steps)
 	}
+	c.stop().Store(false)
 	return offThread(func() error { return c.step(steps) })
 }
 
@@ -256,6 +300,17 @@ func ChainsInfo(h int64) (s string, err error) {
 	i := c.info()
 	b, err := json.Marshal(jsonFloats(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
 		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept}))
+	return string(b), err
+}
+
+// ChainsConfig is the sampler configuration of chains h, as JSON (sampler.Config).
+func ChainsConfig(h int64) (s string, err error) {
+	defer guard(&err)
+	c, err := lookupChains(h)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(c.config())
 	return string(b), err
 }
 

@@ -13,10 +13,7 @@ import (
 // sample(init="buffer") on another). Run under `go test -race`, it fails if the buffer is
 // read without the model's lock.
 func TestChainsFromBufferDuringTraining(t *testing.T) {
-	opts := DefaultOptions()
-	opts.Hidden = []int{16}
-	opts.BufferSize, opts.BatchSize, opts.Steps = 256, 32, 5
-	h, err := NewModel(opts, DefaultSamplerOptions())
+	h, err := NewModel(`{"params": {"hidden": [16], "buffer_size": 256, "batch_size": 32, "steps": 5}, "shape": [2]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,15 +27,18 @@ func TestChainsFromBufferDuringTraining(t *testing.T) {
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	m.lock().Lock()
+	release, err := m.acquire(true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = m.setData(unsafe.Pointer(&x[0]), 500)
-	m.lock().Unlock()
+	release()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Chains made before training starts (NewChains waits for the model's lock, so in
 	// Python a sample() that overlaps fit_more gets its chains first, then starts them).
-	c, err := NewChains(h, DefaultSamplerOptions(), 64, 1)
+	c, err := NewChains(h, `{}`, 64, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,13 @@ type failer interface {
 	reset()
 }
 
-func (a *analytic) close()            {}
-func (a *analytic) dim() int          { return a.e.Dim() }
-func (a *analytic) dtype() string     { return "float64" }
-func (a *analytic) lock() *sync.Mutex { return &a.mu }
+func (a *analytic) close()        {}
+func (a *analytic) dim() int      { return a.e.Dim() }
+func (a *analytic) dtype() string { return "float64" }
+func (a *analytic) acquire(bool) (func(), error) {
+	a.mu.Lock()
+	return a.mu.Unlock, nil
+}
 
 func (a *analytic) energyGrad(x, f, g unsafe.Pointer, n int) error {
 	d := a.dim()
@@ -46,7 +49,7 @@ func (a *analytic) energyGrad(x, f, g unsafe.Pointer, n int) error {
 }
 
 func (a *analytic) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
-	ch, err := newChainsT[float64](&a.mu, a.e, cfg, n, seed, func(how string) ([]float64, int, error) {
+	ch, err := newChainsT[float64](a.acquire, a.e, cfg, n, seed, func(how string) ([]float64, int, error) {
 		return nil, 0, fmt.Errorf("init=%q needs a trained model, not an analytic energy or an energy function", how)
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/anila-ebm/anila/anila/data"
 	"github.com/anila-ebm/anila/anila/metric"
+	"github.com/anila-ebm/anila/anila/run"
 	"github.com/anila-ebm/anila/anila/train"
 )
 
@@ -48,10 +49,10 @@ func call(buf *C.char, n C.longlong, fn func() error) (rc C.int) {
 
 func lookupEvaluator(h int64) (evaluator, error) { return lookupAs[evaluator](h, "an energy") }
 
-// withModel runs fn on model h while holding its lock, after checking that d is the
-// model's dimension (d < 0: no check).
-func withModel(h, d C.longlong, fn func(m model) error) error {
-	return withLockedModel(int64(h), func(m model) error {
+// withModel runs fn on model h while holding its lock for reading or (write) changing it,
+// after checking that d is the model's dimension (d < 0: no check).
+func withModel(h, d C.longlong, write bool, fn func(m model) error) error {
+	return withModelLock(int64(h), write, func(m model) error {
 		if d >= 0 {
 			if err := checkDim(d, m.dim()); err != nil {
 				return err
@@ -71,7 +72,7 @@ func checkDim(got C.longlong, want int) error {
 //export anila_set_data
 func anila_set_data(h C.longlong, x unsafe.Pointer, n, d C.longlong, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		return withModel(h, d, func(m model) error {
+		return withModel(h, d, true, func(m model) error {
 			return m.setData(x, int(n))
 		})
 	})
@@ -87,8 +88,11 @@ func anila_energy(h C.longlong, x unsafe.Pointer, n, d C.longlong, f, g unsafe.P
 		if err := checkDim(d, ev.dim()); err != nil {
 			return err
 		}
-		ev.lock().Lock()
-		defer ev.lock().Unlock()
+		release, err := ev.acquire(true) // the evaluation uses the net's buffers
+		if err != nil {
+			return err
+		}
+		defer release()
 		return ev.energyGrad(x, f, g, int(n))
 	})
 }
@@ -99,7 +103,7 @@ func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, mode C.int, errb
 		if mode < 0 || mode > 3 {
 			return fmt.Errorf("anila_params: mode must be 0-3, got %d", int(mode))
 		}
-		return withModel(h, -1, func(m model) error {
+		return withModel(h, -1, mode == 1 || mode == 3, func(m model) error {
 			return m.params(p, int(n), paramsMode(mode))
 		})
 	})
@@ -108,7 +112,7 @@ func anila_params(h C.longlong, p unsafe.Pointer, n C.longlong, mode C.int, errb
 //export anila_history
 func anila_history(h C.longlong, field C.longlong, dst *C.double, start, n C.longlong, set C.int, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		return withModel(h, -1, func(m model) error {
+		return withModel(h, -1, set != 0, func(m model) error {
 			if start < 0 || n < 0 || int(start+n) > m.historyLen() {
 				return fmt.Errorf("history entries [%d, %d) out of range: it has %d", int64(start), int64(start+n), m.historyLen())
 			}
@@ -314,7 +318,7 @@ func anila_chains_step_fixed(h C.longlong, steps C.longlong, normals unsafe.Poin
 //export anila_train_step
 func anila_train_step(h C.longlong, batch, z0, normals unsafe.Pointer, nNormals C.longlong, uniforms unsafe.Pointer, nUniforms C.longlong, zOut unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		return withModel(h, -1, func(m model) error {
+		return withModel(h, -1, true, func(m model) error {
 			return m.trainStep(batch, z0, normals, int(nNormals), uniforms, int(nUniforms), zOut)
 		})
 	})
@@ -323,7 +327,7 @@ func anila_train_step(h C.longlong, batch, z0, normals unsafe.Pointer, nNormals 
 //export anila_param_grad
 func anila_param_grad(h C.longlong, x unsafe.Pointer, n, d C.longlong, w, dst unsafe.Pointer, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {
-		return withModel(h, d, func(m model) error {
+		return withModel(h, d, true, func(m model) error {
 			return m.paramGrad(x, w, dst, int(n))
 		})
 	})
@@ -344,6 +348,23 @@ func anila_images_copy(h C.longlong, dst unsafe.Pointer, n C.longlong, labels un
 		if labels != nil && im.Labels != nil {
 			copy(slice[byte](labels, len(im.Labels)), im.Labels)
 		}
+		return nil
+	})
+}
+
+//export anila_data_summary
+func anila_data_summary(x unsafe.Pointer, n, d C.longlong, is64 C.int, out *C.double, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		if n < 1 || d < 1 {
+			return fmt.Errorf("X must hold at least one row and one column, got (%d, %d)", int64(n), int64(d))
+		}
+		var s run.Summary
+		if is64 != 0 {
+			s = run.Summarize(slice[float64](x, int(n*d)), int(n), int(d))
+		} else {
+			s = run.Summarize(slice[float32](x, int(n*d)), int(n), int(d))
+		}
+		copy(slice[float64](unsafe.Pointer(out), int(1+4*d)), s.Flat())
 		return nil
 	})
 }

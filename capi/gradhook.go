@@ -13,6 +13,8 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
+	"syscall"
 	"unsafe"
 )
 
@@ -26,10 +28,11 @@ var errGradHook = errors.New("the gradient hook failed (its exception is re-rais
 // optimizer step, with the gradient (n values of the model's dtype, in the parameters'
 // order). It may change the gradient in place (data-parallel training averages it across
 // processes there) and returns 0, or non-zero to stop training with an error, the iteration
-// undone. The function must stay valid while installed.
+// undone. The function must stay valid while installed. It may read its model (iteration,
+// parameters, history); calls that change the model are refused there.
 func SetGradHook(h int64, fn int64) (err error) {
 	defer guard(&err)
-	return withLockedModel(h, func(m model) error {
+	return withModelLock(h, true, func(m model) error {
 		m.setGradHook(uintptr(fn))
 		return nil
 	})
@@ -46,7 +49,13 @@ func (m *modelT[T]) setGradHook(addr uintptr) {
 		if len(grad) > 0 {
 			p = unsafe.Pointer(&grad[0])
 		}
-		if C.anila_call_grad(fn, C.longlong(iter), p, C.longlong(len(grad))) != 0 {
+		// The hook may call its model back from this thread (acquire lets it read).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		m.hookTid.Store(int64(syscall.Gettid()))
+		rc := C.anila_call_grad(fn, C.longlong(iter), p, C.longlong(len(grad)))
+		m.hookTid.Store(0)
+		if rc != 0 {
 			return errGradHook
 		}
 		return nil

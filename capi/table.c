@@ -29,6 +29,7 @@ static const struct {
 	ANILA_ENTRY(anila_featurenet_features),
 	ANILA_ENTRY(anila_fid),
 	ANILA_ENTRY(anila_frechet),
+	ANILA_ENTRY(anila_data_summary),
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

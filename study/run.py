@@ -137,11 +137,10 @@ def section_stretched(args):
 
 
 def _data_scale(X):
-    """The scale s the library standardises the data X by (`anila._config.data_scale`: the RMS
-    of the coordinates' standard deviations); η₀ and b₀ are per unit of it."""
-    from anila._config import data_scale
-
-    return data_scale({"std": np.asarray(X, dtype=np.float64).std(axis=0)})
+    """The scale s the library standardises the data X by (the RMS of the coordinates'
+    standard deviations, as Go resolves it for a standardising MLP); η₀ and b₀ are per unit
+    of it."""
+    return float(anila.new_model(X.shape[1], data=X).arch["in_scale"])
 
 
 @functools.lru_cache(maxsize=None)

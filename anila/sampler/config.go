@@ -20,12 +20,9 @@ func (m Method) String() string {
 	return fmt.Sprintf("method(%d)", int(m))
 }
 
-// ParseMethod maps a registered rule's name ("sgld", "anila"; "stanley" is AniLA) to its
+// ParseMethod maps a registered rule's name ("sgld", "anila") to its
 // Method.
 func ParseMethod(s string) (Method, error) {
-	if s == "stanley" {
-		s = "anila"
-	}
 	if m, ok := ruleIndex[s]; ok {
 		return m, nil
 	}
@@ -110,11 +107,6 @@ type Config struct {
 	// Lo and Hi clamp proposals to a box when Lo < Hi; adjusted samplers reject proposals
 	// outside it instead, which makes them exact for the target truncated to the box.
 	Lo, Hi float64
-}
-
-// DefaultConfig is SGLD with η = 0.01, ε = 1, b = 1, no box.
-func DefaultConfig() Config {
-	return Config{Method: SGLD, StepSize: 0.01, Threshold: 1, NoiseScale: 1, Channels: 1}
 }
 
 func finitePositive(name string, v float64) error {

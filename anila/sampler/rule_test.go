@@ -85,7 +85,7 @@ func TestUnitMagnitudes(t *testing.T) {
 		{sampler.PerPixel, []float64{5, 1, 1, 2 * math.Sqrt2}},
 		{sampler.PerChain, []float64{math.Sqrt(26), 3}},
 	} {
-		cfg := sampler.DefaultConfig()
+		cfg := sampler.Config{Method: sampler.SGLD, StepSize: 0.01, Threshold: 1, NoiseScale: 1, Channels: 1}
 		cfg.Anisotropy, cfg.Channels = c.a, 2
 		got := sampler.UnitMagnitudes(cfg, g, 2, 4, nil)
 		if len(got) != len(c.want) {

@@ -50,7 +50,7 @@ func iterationAllocs[T nn.Float](t *testing.T, cfg Config) float64 {
 // TestIterationAllocatesNothing: a training iteration allocates nothing once the trainer is
 // warmed up (the history's columns grow by amortised doubling, which the test reserves), with
 // the options the point-data defaults turn on (jumps of a width per coordinate, the
-// parameters' average, the threshold as DefaultConfig has it), with an adapted threshold, and
+// parameters' average, the threshold as referenceConfig has it), with an adapted threshold, and
 // with recovery snapshots on (Run takes one at its start).
 func TestIterationAllocatesNothing(t *testing.T) {
 	base := smallConfig()

@@ -14,7 +14,7 @@ import (
 var benchArch = nn.Arch{Kind: "mlp", In: 2, Hidden: []int{128, 128}, Activation: "leakyrelu", Slope: 0.05}
 
 func benchConfig(m sampler.Method) Config {
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.BatchSize = 256
 	c.Sampler.Method = m
 	c.Sampler.StepSize = 0.01

@@ -17,20 +17,25 @@ import (
 // Magic opens every saved trainer. FormatVersion is the version this code writes; it reads
 // every version from OldestFormat on. Version 2 names the enums of the configuration
 // (sampler, anisotropy, chain start, optimizer) where version 1 stored their integers.
+// Version 3 holds the run's Plan and no caller's note (the notes of versions 1 and 2 are
+// read for the run's target, checkpoint interval and data fingerprint only).
 const (
 	Magic         = "ANILACKP"
-	FormatVersion = 2
+	FormatVersion = 3
 	OldestFormat  = 1
 )
 
 // header is the JSON part of a checkpoint.
 type header struct {
-	Dtype    string    `json:"dtype"`
-	Arch     nn.Arch   `json:"arch"`
-	Config   Config    `json:"config"`
-	Iter     int       `json:"iter"`
-	OptStep  int       `json:"opt_step"`
-	RNG      []byte    `json:"rng"`
+	Dtype   string  `json:"dtype"`
+	Arch    nn.Arch `json:"arch"`
+	Config  Config  `json:"config"`
+	Iter    int     `json:"iter"`
+	OptStep int     `json:"opt_step"`
+	RNG     []byte  `json:"rng"`
+	Plan    *Plan   `json:"plan,omitempty"`
+	// Note is the free-form text of format versions 1 and 2 (the Python package kept its
+	// parameters and the run's settings there); it is read, never written.
 	Note     string    `json:"note,omitempty"`
 	Sections []section `json:"sections"`
 }
@@ -59,7 +64,7 @@ func (t *Trainer[T]) Marshal() ([]byte, error) {
 	if nn.Is64[T]() {
 		bits = 64
 	}
-	h := header{Dtype: dtypeName[T](), Arch: t.Arch, Config: t.Config, Iter: t.Iter, OptStep: t.opt.T, RNG: rng, Note: t.Note}
+	h := header{Dtype: dtypeName[T](), Arch: t.Arch, Config: t.Config, Iter: t.Iter, OptStep: t.opt.T, RNG: rng, Plan: t.Plan}
 	type part struct {
 		s   section
 		f   []T
@@ -219,7 +224,10 @@ func Unmarshal[T nn.Float](b []byte) (*Trainer[T], error) {
 	}
 	t.Config = h.Config
 	t.Iter, t.opt.T = h.Iter, h.OptStep
-	t.Note = h.Note
+	t.Plan = h.Plan
+	if t.Plan == nil && h.Note != "" {
+		t.Plan = planFromNote(h.Note, h.Config)
+	}
 	if err := t.pcg.UnmarshalBinary(h.RNG); err != nil {
 		return nil, fmt.Errorf("model file has a bad random state: %w", err)
 	}
@@ -334,4 +342,38 @@ func Load[T nn.Float](path string) (*Trainer[T], error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// planFromNote reads the run settings of a format 1 or 2 file's note (the Python package's
+// {"anila_params": {...}, "run": {...}}): the target iterations, checkpoint interval, data
+// fingerprint and ranks of a checkpointed run, and the box settings and jump width as given.
+// The checkpoint path the note also held is ignored: where to write belongs to the caller.
+// A note it cannot read gives nil.
+func planFromNote(note string, c Config) *Plan {
+	var n struct {
+		Params map[string]json.RawMessage `json:"anila_params"`
+		Run    *struct {
+			Iterations      int    `json:"iterations"`
+			CheckpointEvery int    `json:"checkpoint_every"`
+			DataSHA256      string `json:"data_sha256"`
+			Ranks           int    `json:"ranks"`
+			Rank            int    `json:"rank"`
+		} `json:"run"`
+	}
+	if json.Unmarshal([]byte(note), &n) != nil || n.Params == nil {
+		return nil
+	}
+	p := &Plan{Seed: c.Seed, BufferSize: c.BufferSize}
+	read := func(key string, dst any) { _ = json.Unmarshal(n.Params[key], dst) }
+	read("iterations", &p.Iterations)
+	read("seed", &p.Seed)
+	read("buffer_size", &p.BufferSize)
+	read("clamp", &p.Clamp)
+	read("noise_box", &p.NoiseBox)
+	read("jump_width", &p.JumpWidth)
+	read("standardize", &p.Standardize)
+	if r := n.Run; r != nil {
+		p.Iterations, p.CheckpointEvery, p.DataSHA256, p.Ranks, p.Rank = r.Iterations, r.CheckpointEvery, r.DataSHA256, r.Ranks, r.Rank
+	}
+	return p
 }

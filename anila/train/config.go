@@ -150,35 +150,6 @@ type Config struct {
 	Seed             uint64
 }
 
-// DefaultConfig has settings that work on the toy data sets (measured on rings and 8
-// Gaussians): AniLA with η = 0.005 and b = 10, K = 20, batch 128, a replay buffer of 10,000
-// with 5% reinitialisation, Adam lr 3e-3 with betas (0.9, 0.999), α = 0.1, and the first
-// layer's hyperplanes passed through data points (DataInit).
-func DefaultConfig() Config {
-	s := sampler.DefaultConfig()
-	s.Method = sampler.AniLA
-	s.StepSize = 0.005
-	s.Threshold = 10
-	return Config{
-		Sampler: s, Steps: 20, BatchSize: 128, Init: InitBuffer, BufferSize: 10000, Reinit: 0.05,
-		Optimizer: Adam, LR: 3e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,
-		L2: 0.1, DataInit: true,
-	}
-}
-
-// ImageConfig is DefaultConfig with the settings that the Fashion-MNIST pilots found for
-// image energies (docs/design.md): large steps with little noise (η = 1, ε = 0.01), AniLA's
-// b = 0.1 per pixel, a small energy penalty, data noise, a slower optimizer, smaller batches.
-// The Python package adds: samples clamped to the data's range, 1,000 iterations, no
-// data-init of the first layer.
-func ImageConfig() Config {
-	c := DefaultConfig()
-	c.Sampler.StepSize, c.Sampler.Threshold, c.Sampler.NoiseScale = 1, 0.1, 0.01
-	c.Sampler.Anisotropy = sampler.PerPixel
-	c.BatchSize, c.LR, c.Beta1, c.L2, c.DataNoise, c.DataInit = 64, 3e-4, 0.5, 0.01, 0.03, false
-	return c
-}
-
 // LearningRate is the learning rate of the update that ends iteration iter+1 (iter
 // iterations done): LR, or under LRDecay the cosine LR·(f + (1−f)·(1 + cos(π·iter/LRDecay))/2)
 // with f = LRFloor, held at LR·f from iteration LRDecay on.

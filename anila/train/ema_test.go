@@ -15,7 +15,7 @@ func emaTrainer(t *testing.T, ema float64) *Trainer[float64] {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.EMA, c.BufferSize, c.BatchSize, c.Steps, c.Seed = ema, 500, 32, 5, 3
 	tr, err := New[float64](c, nn.Arch{Kind: "mlp", In: 2, Hidden: []int{16, 16}, Activation: "silu"}, x, 1000)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestMovingAverage(t *testing.T) {
 // TestMovingAverageValidated checks that ema outside [0, 1) is refused by name.
 func TestMovingAverageValidated(t *testing.T) {
 	for _, v := range []float64{-0.1, 1, math.NaN()} {
-		c := DefaultConfig()
+		c := referenceConfig()
 		c.EMA = v
 		if err := c.Validate(2); err == nil || !strings.Contains(err.Error(), "ema must be in [0, 1)") {
 			t.Errorf("ema %v: error %v", v, err)

@@ -23,7 +23,7 @@ func TestJumpLeavesTheModelInvariant(t *testing.T) {
 		}
 		data[i] = c + 0.3*math.Sin(float64(7*i)) // deterministic spread around two centres
 	}
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.BatchSize, c.BufferSize, c.Jump, c.JumpWidth, c.Seed = 2000, 2000, 1, []float64{0.4}, 3
 	c.DataInit = false
 	arch := nn.Arch{Kind: "mlp", In: 1, Hidden: []int{16}, Activation: "softplus"}

@@ -33,7 +33,7 @@ func TestThresholdQuantileAdapts(t *testing.T) {
 	}
 	arch := nn.Arch{Kind: "mlp", In: 2, Hidden: []int{32, 32}, Activation: "silu"}
 	for _, q := range []float64{0, 0.5} {
-		c := DefaultConfig()
+		c := referenceConfig()
 		c.Sampler.Method = sampler.AniLA
 		c.Sampler.Threshold = 1e6
 		c.ThresholdQuantile = q
@@ -54,7 +54,7 @@ func TestThresholdQuantileAdapts(t *testing.T) {
 			t.Fatalf("b adapted to the median: b = %g, clipped %g; want about half clipped", b, clipped)
 		}
 	}
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.ThresholdQuantile = 1
 	if err := c.Validate(2); err == nil {
 		t.Fatal("threshold_quantile 1 accepted")
@@ -63,7 +63,7 @@ func TestThresholdQuantileAdapts(t *testing.T) {
 
 // TestLearningRateCosine checks the schedule's ends, midpoint and plateau.
 func TestLearningRateCosine(t *testing.T) {
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.LR, c.LRDecay, c.LRFloor = 0.01, 100, 0.1
 	for _, v := range []struct {
 		iter int

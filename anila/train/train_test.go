@@ -17,7 +17,7 @@ import (
 var smallArch = nn.Arch{Kind: "mlp", In: 2, Hidden: []int{32, 32}, Activation: "silu"}
 
 func smallConfig() Config {
-	c := DefaultConfig()
+	c := referenceConfig()
 	c.Steps, c.BatchSize, c.BufferSize = 5, 100, 1000
 	c.Seed = 11
 	return c
@@ -67,7 +67,7 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 
 			part := newTrainer(t, cfg)
 			part.Run(10, nil)
-			part.Note = `{"target": 20}`
+			part.Plan = &Plan{Iterations: 20, CheckpointEvery: 10, Seed: 7, Clamp: "auto", JumpWidth: 0.05}
 			path := filepath.Join(t.TempDir(), "m.anila")
 			if err := part.Save(path); err != nil {
 				t.Fatal(err)
@@ -84,8 +84,9 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 					t.Fatalf("parameter %d after resume %v, uninterrupted %v", i, back.Params[i], whole.Params[i])
 				}
 			}
-			if back.Note != part.Note {
-				t.Fatalf("note after resume %q, saved %q", back.Note, part.Note)
+			if back.Plan == nil || back.Plan.Iterations != 20 || back.Plan.CheckpointEvery != 10 || back.Plan.Seed != 7 ||
+				back.Plan.Clamp != "auto" || back.Plan.JumpWidth != 0.05 {
+				t.Fatalf("plan after resume %+v, saved %+v", back.Plan, part.Plan)
 			}
 			if back.History.Len() != 20 || back.Iter != 20 {
 				t.Fatalf("history %d, iter %d after resume, want 20", back.History.Len(), back.Iter)

@@ -41,9 +41,9 @@ type Trainer[T nn.Float] struct {
 	Buffer []T
 	// Recoveries lists the iterations at which a divergence was rolled back (Config.Recover).
 	Recoveries []int
-	// Note is the caller's free-form text kept with the trainer in checkpoints (the Python
-	// package keeps its parameters and the run's target there, for resuming).
-	Note string
+	// Plan is the run's settings beyond Config (the run's target, seed, boxes as given;
+	// anila/run resolves it), saved in checkpoints; nil for a trainer made without one.
+	Plan *Plan
 	// GradHook, when set, is called in every iteration with its number and the parameter
 	// gradient of the loss, right after the gradient is computed and before clipping and the
 	// optimizer step. It may change grad in place: distributed training averages it across

@@ -48,6 +48,7 @@ _SIGNATURES = {
     "anila_featurenet_features": (_c_ll, _vp, _c_ll, _c_ll, _vp, _c_ll),
     "anila_fid": (_vp, _c_ll, _vp, _c_ll, _c_ll, _vp),
     "anila_frechet": (_vp, _vp, _vp, _vp, _c_ll, _vp),
+    "anila_data_summary": (_vp, _c_ll, _c_ll, ctypes.c_int, _vp),
 }
 _ERRLEN = 2048
 
@@ -108,7 +109,9 @@ def cfunc(name: str, *args) -> None:
 
 
 def gocall(fn, *args):
-    """Call a control-plane function, turning Go errors into ValueError or DivergenceError."""
+    """Call a control-plane function, turning Go errors into ValueError, or TypeError where
+    Go says the value has the wrong kind ("TypeError: ..."); internal errors stay
+    RuntimeError."""
     check_process()
     try:
         return fn(*args)
@@ -116,6 +119,8 @@ def gocall(fn, *args):
         msg = str(exc)
         if msg.startswith("internal error"):
             raise
+        if msg.startswith("TypeError: "):
+            raise TypeError(msg[len("TypeError: "):]) from None
         raise ValueError(msg) from None
 
 

@@ -31,36 +31,86 @@ launcher ends the job).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import signal
+import threading
 import time
 
 import numpy as np
 
+from ._chunks import Interrupted
+from ._lib import capi, cfunc, ptr
 from .errors import DistributedError
-
-#: The largest seed anila takes, plus one (seeds are 63-bit).
-_SEED_SPAN = 1 << 63
 
 
 def rank_seed(seed: int, rank: int) -> int:
-    """The seed of rank `rank`'s random stream in a run seeded with `seed`: `seed` itself on
-    rank 0 (so one process reproduces single-process training), a well-mixed other seed on
-    the other ranks."""
-    if rank == 0:
-        return int(seed)
-    return (int(seed) + rank * 0x9E3779B97F4A7C15) % _SEED_SPAN
+    """The seed of rank `rank`'s random stream in a run seeded with `seed` (Go's
+    run.RankSeed): `seed` itself on rank 0, so one process reproduces single-process
+    training, a well-mixed other seed on the other ranks."""
+    return int(capi.RankSeed(int(seed), int(rank)))
 
 
 def rank_buffer_size(buffer_size: int, size: int) -> int:
     """Each rank's share of a replay buffer of buffer_size chains over `size` ranks (rounded
-    up)."""
+    up), as Go's run resolution gives it."""
     return -(-int(buffer_size) // int(size))
 
 
-class Communicator:
-    """What anila needs of a communicator (`wrap` makes one): its rank and size, in-place
-    allreduce and broadcast of NumPy arrays, and gathering small Python objects."""
+class Coordinator:
+    """What a training run needs of the processes it runs on, with nothing to do for one
+    process (`Local`); `Communicator` does it across ranks. The run calls these in order:
+    `check` each rank's own errors, `merge_summary` of the data, `agree_on_settings`,
+    `share_parameters`, then per chunk `agree` (through `chunks`) and `after_chunk`, with
+    `gradient_hook` installed and checkpoints written by `write_checkpoint`."""
+
+    rank = 0
+    size = 1
+
+    def check(self, error: Exception | None) -> None:
+        """Raise error (on every rank, when any rank has one). A collective."""
+        if error is not None:
+            raise error
+
+    def merge_summary(self, flat: np.ndarray) -> np.ndarray:
+        """The data summary (Go's run.Summary in its flat form) of every rank's shard."""
+        return flat
+
+    def agree_on_settings(self, settings: dict) -> None:
+        """Check that every rank resolved the same settings; ValueError naming those that differ."""
+
+    def share_parameters(self, model) -> None:
+        """Give every rank rank 0's parameters."""
+
+    def after_chunk(self, model, start: int, stop: int) -> None:
+        """After iterations [start, stop): reduce their history and check that ranks agree."""
+
+    def check_in_step(self, model) -> None:
+        """Check that every rank holds the same parameters at the same iteration."""
+
+    @contextlib.contextmanager
+    def chunks(self, deadline):
+        """A context giving the `agree` of chunked training (None: every rank decides alone)."""
+        yield None
+
+    def gradient_hook(self):
+        """The gradient hook that averages gradients across ranks, or None."""
+        return None
+
+    def write_checkpoint(self, model, path: str) -> None:
+        """Write the run's checkpoint: the model to path (and each rank's own state beside it)."""
+        model.save(path)
+
+
+class Local(Coordinator):
+    """One process: nothing to agree on."""
+
+
+class Communicator(Coordinator):
+    """A run across processes (`wrap` makes one): its rank and size, in-place allreduce and
+    broadcast of NumPy arrays, gathering small Python objects, and the `Coordinator` steps
+    built on them."""
 
     #: "mpi" or "torch".
     backend = ""
@@ -96,8 +146,148 @@ class Communicator:
                 "rank completed; anila.resume(checkpoint, X_local, comm=...) continues from the last "
                 "checkpoint") from exc
 
+    # -- the Coordinator steps --------------------------------------------------------------
+    def check(self, error):
+        text = None if error is None else f"{type(error).__name__}: {error}"
+        everyone = self.allgather(text)
+        failed = [f"rank {r}: {t}" for r, t in enumerate(everyone) if t is not None]
+        if failed:
+            if error is not None and len(failed) == 1:
+                raise error
+            raise ValueError("data-parallel training cannot start: " + "; ".join(failed))
+
+    def merge_summary(self, flat):
+        out = np.ascontiguousarray(flat, dtype=np.float64).copy()
+        d = (out.size - 1) // 4
+        self.allreduce(out[:1 + 2 * d], "sum")
+        lo, hi = out[1 + 2 * d:1 + 3 * d].copy(), out[1 + 3 * d:].copy()
+        self.allreduce(lo, "min")
+        self.allreduce(hi, "max")
+        out[1 + 2 * d:1 + 3 * d], out[1 + 3 * d:] = lo, hi
+        return out
+
+    def agree_on_settings(self, settings):
+        everyone = self.allgather(json.dumps(settings, sort_keys=True, default=str))
+        ref = json.loads(everyone[0])
+        diffs = []
+        for r, s in enumerate(everyone[1:], start=1):
+            mine = json.loads(s)
+            for k in sorted(set(ref) | set(mine)):
+                if ref.get(k) != mine.get(k):
+                    diffs.append(f"rank {r} has {k}={mine.get(k)!r} where rank 0 has {ref.get(k)!r}")
+        if diffs:
+            raise ValueError("data-parallel training needs the same data dimension and training settings on every "
+                             "rank: " + "; ".join(diffs))
+
+    def share_parameters(self, model):
+        if self.size == 1:
+            return
+        p = model.parameters()
+        self.bcast(p)
+        model.set_parameters(p)
+        p = model.parameters(training=True)
+        self.bcast(p)
+        model.set_parameters(p, training=True)
+        s = model.spectral_state()
+        if s.size:
+            self.bcast(s)
+            model.set_spectral_state(s)
+
+    def after_chunk(self, model, start, stop):
+        self._reduce_history(model, start, stop)
+        self.check_in_step(model)
+
+    def _reduce_history(self, model, start, stop):
+        """Replace history entries [start, stop) of every rank's model with their reduction
+        across ranks: the mean, the minimum of gamma_min and the maximum of gamma_max and
+        seconds (the slowest rank sets the pace)."""
+        n = stop - start
+        if n <= 0 or self.size == 1:
+            return
+        h = model._handle()
+        fields = model._meta()["history_fields"]
+        cols = np.empty((len(fields), n), dtype=np.float64)
+        for i in range(len(fields)):
+            cfunc("anila_history", h, i, ptr(cols[i]), start, n, 0)
+        for op in ("sum", "min", "max"):
+            idx = [i for i, f in enumerate(fields) if _HISTORY_OPS.get(f, "sum") == op]
+            block = np.ascontiguousarray(cols[idx])
+            self.allreduce(block, op)
+            if op == "sum":
+                block /= self.size
+            cols[idx] = block
+        for i in range(len(fields)):
+            cfunc("anila_history", h, i, ptr(cols[i]), start, n, 1)
+
+    def check_in_step(self, model):
+        if self.size == 1:
+            return
+        digest = hashlib.blake2b(model.parameters(training=True).tobytes() + model.parameters().tobytes(),
+                                 digest_size=16).hexdigest()
+        everyone = self.allgather((model.iteration, digest))
+        if any(e != everyone[0] for e in everyone):
+            raise RuntimeError("data-parallel training lost step: (iteration, parameter digest) per rank = "
+                               f"{everyone}; every rank should hold the same. This is a bug in anila or in "
+                               "the communicator's allreduce")
+
+    @contextlib.contextmanager
+    def chunks(self, deadline):
+        """Chunk sizes and the deadline are rank 0's; Ctrl-C on any rank (caught by a handler
+        installed here, in the main thread) stops every rank before the same chunk."""
+        flag = [False]
+        old = None
+        if threading.current_thread() is threading.main_thread():
+            def on_sigint(signum, frame):
+                flag[0] = True
+
+            old = signal.signal(signal.SIGINT, on_sigint)
+
+        def agree(n, done):
+            late = deadline is not None and done > 0 and time.perf_counter() >= deadline
+            everyone = self.allgather((int(n), bool(late), bool(flag[0])))
+            interrupted = any(e[2] for e in everyone)
+            if interrupted:
+                raise Interrupted(done)
+            return everyone[0][0], everyone[0][1]
+
+        try:
+            yield agree
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+
+    def gradient_hook(self):
+        size = self.size
+
+        def hook(iteration, grad):
+            t0 = time.perf_counter()
+            try:
+                self.allreduce(grad)
+            except DistributedError as exc:
+                raise DistributedError(f"iteration {iteration}, the gradient's allreduce: {exc}") from exc.__cause__
+            self.allreduce_seconds += time.perf_counter() - t0
+            self.allreduce_calls += 1
+            if size > 1:
+                grad /= size
+
+        return hook
+
+    def write_checkpoint(self, model, path):
+        """Rank 0's checkpoint file is the model; every other rank writes its chains, buffer
+        and random state to `rank_checkpoint(path, rank)` first."""
+        if self.size == 1:
+            model.save(path)
+            return
+        if self.rank > 0:
+            model.save(rank_checkpoint(path, self.rank))
+        self.allgather(None)  # every rank's state is written before rank 0's model
+        if self.rank == 0:
+            model.save(path)
+
+
     def __repr__(self) -> str:
         return f"<anila.distributed.Communicator {self.backend} rank {self.rank} of {self.size}>"
+
 
 
 class MPICommunicator(Communicator):
@@ -155,11 +345,13 @@ class TorchCommunicator(Communicator):
         return out
 
 
-def wrap(comm) -> Communicator | None:
-    """A Communicator for what `anila.train(comm=...)` was given: None, an mpi4py
-    communicator, a torch.distributed process group, "torch" (the default group) or a
-    Communicator; anything else is a TypeError naming its type."""
-    if comm is None or isinstance(comm, Communicator):
+def wrap(comm) -> Coordinator:
+    """The Coordinator for what `anila.train(comm=...)` was given: None (`Local`, one
+    process), an mpi4py communicator, a torch.distributed process group, "torch" (the default
+    group) or a Coordinator; anything else is a TypeError naming its type."""
+    if comm is None:
+        return Local()
+    if isinstance(comm, Coordinator):
         return comm
     if isinstance(comm, str):
         if comm == "torch":
@@ -180,134 +372,12 @@ def wrap(comm) -> Communicator | None:
                     f"process group or 'torch', got {type(comm).__module__}.{type(comm).__qualname__}")
 
 
-def agree_on_start(c: Communicator, error: Exception | None, summary: dict) -> None:
-    """Check, before any training, that no rank failed its own checks (`error`) and that every
-    rank has rank 0's `summary` (data dimension, dtype, training settings); otherwise raise
-    ValueError on every rank naming the ranks and the settings that differ. A collective:
-    every rank must call it, even one whose checks failed."""
-    text = None if error is None else f"{type(error).__name__}: {error}"
-    everyone = c.allgather((text, json.dumps(summary, sort_keys=True, default=str)))
-    failed = [f"rank {r}: {t}" for r, (t, _) in enumerate(everyone) if t is not None]
-    if failed:
-        if error is not None and len(failed) == 1:
-            raise error
-        raise ValueError("data-parallel training cannot start: " + "; ".join(failed))
-    ref = _flat(json.loads(everyone[0][1]))
-    diffs = []
-    for r, (_, s) in enumerate(everyone[1:], start=1):
-        mine = _flat(json.loads(s))
-        for k in sorted(set(ref) | set(mine)):
-            if ref.get(k) != mine.get(k):
-                diffs.append(f"rank {r} has {k}={mine.get(k)!r} where rank 0 has {ref.get(k)!r}")
-    if diffs:
-        raise ValueError("data-parallel training needs the same data dimension and training settings on every "
-                         "rank: " + "; ".join(diffs))
-
-
-def _flat(d: dict) -> dict:
-    """A summary with its nested dicts' entries brought up to the top level, so that a
-    difference is reported by the setting's own name."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v))
-        else:
-            out[k] = v
-    return out
-
-
-def gather_stats(c: Communicator, stats: dict) -> dict:
-    """The data statistics (anila._config.data_stats) of the union of every rank's shard."""
-    from ._config import pooled_stats
-
-    if c.size == 1:
-        return stats
-    return pooled_stats(c.allgather(stats))
-
-
-def gradient_hook(c: Communicator):
-    """The gradient hook of data-parallel training: sum the gradient across ranks in place,
-    then divide by the number of ranks. A failed allreduce becomes DistributedError."""
-    size = c.size
-
-    def hook(iteration, grad):
-        t0 = time.perf_counter()
-        try:
-            c.allreduce(grad)
-        except DistributedError as exc:
-            raise DistributedError(f"iteration {iteration}, the gradient's allreduce: {exc}") from exc.__cause__
-        c.allreduce_seconds += time.perf_counter() - t0
-        c.allreduce_calls += 1
-        if size > 1:
-            grad /= size
-
-    return hook
-
 
 #: How each history field is reduced across ranks (the others: the mean).
 _HISTORY_OPS = {"gamma_min": "min", "gamma_max": "max", "seconds": "max"}
 
 
-def reduce_history(c: Communicator, model, start: int, stop: int) -> None:
-    """Replace history entries [start, stop) of every rank's model with their reduction
-    across ranks: the mean, the minimum of gamma_min and the maximum of gamma_max and
-    seconds (the slowest rank sets the pace)."""
-    from ._lib import cfunc, ptr
-
-    n = stop - start
-    if n <= 0 or c.size == 1:
-        return
-    h = model._handle()
-    fields = model._meta()["history_fields"]
-    cols = np.empty((len(fields), n), dtype=np.float64)
-    for i in range(len(fields)):
-        cfunc("anila_history", h, i, ptr(cols[i]), start, n, 0)
-    for op in ("sum", "min", "max"):
-        idx = [i for i, f in enumerate(fields) if _HISTORY_OPS.get(f, "sum") == op]
-        block = np.ascontiguousarray(cols[idx])
-        c.allreduce(block, op)
-        if op == "sum":
-            block /= c.size
-        cols[idx] = block
-    for i in range(len(fields)):
-        cfunc("anila_history", h, i, ptr(cols[i]), start, n, 1)
-
-
-def share_parameters(c: Communicator, model) -> None:
-    """Give every rank rank 0's parameters: the model's (their moving average under ema),
-    the training parameters, and the spectral normalisation vectors."""
-    if c.size == 1:
-        return
-    p = model.parameters()
-    c.bcast(p)
-    model.set_parameters(p)
-    p = model.parameters(training=True)
-    c.bcast(p)
-    model.set_parameters(p, training=True)
-    s = model.spectral_state()
-    if s.size:
-        c.bcast(s)
-        model.set_spectral_state(s)
-
-
-def check_in_step(c: Communicator, model) -> None:
-    """Raise RuntimeError on every rank unless all ranks are at the same iteration with
-    bit-identical parameters (a digest of them is gathered)."""
-    if c.size == 1:
-        return
-    digest = hashlib.blake2b(model.parameters(training=True).tobytes() + model.parameters().tobytes(),
-                             digest_size=16).hexdigest()
-    everyone = c.allgather((model.iteration, digest))
-    if any(e != everyone[0] for e in everyone):
-        raise RuntimeError("data-parallel training lost step: (iteration, parameter digest) per rank = "
-                           f"{everyone}; every rank should hold the same. This is a bug in anila or in "
-                           "the communicator's allreduce")
-
-
-def agree_on_chunk(c: Communicator, n: int, stop: bool, interrupted: bool) -> tuple[int, bool, bool]:
-    """The next chunk of iterations, as every rank will run it: rank 0's size n and its
-    deadline decision `stop`; Ctrl-C (`interrupted`) on any rank stops every rank. Returns
-    (n, stop, interrupted)."""
-    everyone = c.allgather((int(n), bool(stop), bool(interrupted)))
-    any_int = any(e[2] for e in everyone)
-    return everyone[0][0], everyone[0][1] or any_int, any_int
+def rank_checkpoint(path: str, rank: int) -> str:
+    """The file holding rank `rank`'s part of a data-parallel checkpoint at path (rank 0's is
+    path itself: the model)."""
+    return path if rank == 0 else f"{path}.rank{rank}"

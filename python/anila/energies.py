@@ -8,9 +8,9 @@ import weakref
 
 import numpy as np
 
-from . import _config
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
-from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
+from .model import Model, run_chains
+from ._validate import as_points, check_int, check_seed
 
 
 class AnalyticEnergy:
@@ -173,20 +173,20 @@ class Function(AnalyticEnergy):
             raise
 
 
-def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_size: float | None = None,
-           threshold: float | None = None, noise_scale: float = 1.0, adjusted: bool = False,
-           anisotropy: str = "coordinate", init="normal", seed: int = 0, noise=None, uniforms=None,
+def sample(energy, n: int, *, sampler: str | None = None, steps: int = 1000, step_size: float | None = None,
+           threshold: float | None = None, noise_scale: float | None = None, adjusted: bool | None = None,
+           anisotropy: str | None = None, init="normal", seed: int = 0, noise=None, uniforms=None,
            progress: bool = False, return_info: bool = False, dim: int | None = None):
-    """Draw n samples from an energy by `steps` Langevin steps of the given sampler, starting
-    from init ("normal", "noise" in [-1, 1], or an array (n, dim)). The energy is an analytic
-    one (`Gaussian`, `Mixture`), a `Model`, or a Python function ``fn(X) -> (f, grad)`` of
-    NumPy float64 arrays, X (n, dim) in, f (n,) and grad (n, dim) out, with ``dim`` given
-    (see `Function` for its cost per step; an exception raised in fn comes back from
-    `sample` as that exception). noise (steps, n, dim) and uniforms (steps, n, adjusted
-    only) replace the seeded random stream. Returns an (n, dim) array, and the step
-    statistics if return_info."""
-    from .model import Model, _run_chains
-
+    """Draw n samples from an energy by `steps` Langevin steps, starting from init ("normal",
+    "noise" in [-1, 1], or an array (n, dim)). The energy is an analytic one (`Gaussian`,
+    `Mixture`), a `Model`, or a Python function ``fn(X) -> (f, grad)`` of NumPy float64
+    arrays, X (n, dim) in, f (n,) and grad (n, dim) out, with ``dim`` given (see `Function`
+    for its cost per step; an exception raised in fn comes back from `sample` as that
+    exception). The sampler settings left as None are a Model's training sampler's, or for
+    other energies the run table's defaults for point data (`anila.parameters()`: AniLA,
+    η = 0.005, b = 10, ε = 1, per coordinate, unadjusted). noise (steps, n, dim) and
+    uniforms (steps, n, adjusted only) replace the seeded random stream. Returns an (n, dim)
+    array, and the step statistics if return_info. Ctrl-C stops within a step."""
     if callable(energy) and not isinstance(energy, (AnalyticEnergy, Model)):
         if dim is None:
             raise TypeError("sample(fn, n, dim=...) needs dim, the dimension of the points fn takes")
@@ -208,23 +208,15 @@ def sample(energy, n: int, *, sampler: str = "anila", steps: int = 1000, step_si
                              return_info=return_info)
     if not isinstance(energy, AnalyticEnergy):
         raise TypeError(f"energy must be an anila energy or Model, got {type(energy).__name__}")
-    p = {
-        "sampler": check_choice("sampler", sampler, _config.SAMPLERS),
-        "adjusted": check_bool("adjusted", adjusted),
-        "anisotropy": check_choice("anisotropy", anisotropy, _config.ANISOTROPY),
-        "noise_scale": check_float("noise_scale", noise_scale, 0),
-        "channels": 1,
-    }
-    p["step_size"] = check_float("step_size", _config.DEFAULT_STEP_SIZE if step_size is None else step_size, 0, lo_open=True)
-    p["threshold"] = check_float("threshold", _config.DEFAULT_THRESHOLD if threshold is None else threshold, 0, lo_open=True)
-    sopts = _config.sampler_options(p)
+    settings = {"sampler": sampler, "step_size": step_size, "threshold": threshold, "noise_scale": noise_scale,
+                "adjusted": adjusted, "anisotropy": anisotropy}
     n = check_int("n", n, 1, 1 << 24)
     steps = check_int("steps", steps, 0)
     if isinstance(energy, Function):
         energy.exception = None
     try:
-        return _run_chains(energy._handle(), energy.dim, np.float64, sopts, n, steps, init,
-                           check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)
+        return run_chains(energy._handle(), energy.dim, np.float64, settings, n, steps, init,
+                          check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)
     except (ValueError, RuntimeError):
         if isinstance(energy, Function):
             energy._reraise()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import _config
+import sys
+
+from . import convert, nn, settings
 from .model import Model, train
 
 
@@ -30,15 +32,14 @@ class EBM:
         chosen energy for the others (an anila.nn or torch net on images gets the image
         defaults; step_size and threshold None: the energy kind's values)."""
         given = {k: getattr(self, k) for k in self._param_names}
-        energy = given.get("energy", _config.DEFAULTS["energy"])
-        defaults = dict(_config.DEFAULTS)
+        energy = given.get("energy")
         try:
-            if isinstance(energy, str):
-                defaults = _config.defaults_for(_config.check_choice("energy", energy, _config.ENERGIES))
+            if energy is None or isinstance(energy, str):
+                defaults = settings.defaults(energy or "mlp")
             else:
-                defaults = _config.defaults_for("layers", _config.energy_layers(energy)[0])
+                defaults = settings.defaults("layers", _layers(energy))
         except (TypeError, ValueError):
-            pass  # a bad energy is reported by fit; get_params stays total, as scikit-learn needs
+            defaults = settings.defaults()  # a bad energy is reported by fit; get_params stays total
         return {"progress": self.progress, **defaults, **given}
 
     def set_params(self, **params) -> "EBM":
@@ -54,7 +55,6 @@ class EBM:
     def fit(self, X, y=None) -> "EBM":
         """Train on X (n, d); y is ignored. Returns self."""
         params = {k: getattr(self, k) for k in self._param_names}
-        _config.resolve(params)  # validate before anything runs
         self.model_ = train(X, progress=self.progress, **params)
         self.n_features_in_ = self.model_.dim
         self.history_ = self.model_.history
@@ -83,7 +83,17 @@ class EBM:
 
 def _check_names(params: dict, exc: type) -> None:
     """Raise exc naming the parameters that EBM does not have."""
-    valid = set(_config.DEFAULTS) | {"progress"}
+    valid = set(settings.names()) | {"progress"}
     unknown = sorted(set(params) - valid)
     if unknown:
         raise exc(f"invalid parameter(s) {unknown} for EBM; valid parameters are {sorted(valid)}")
+
+
+def _layers(energy) -> list:
+    """The layer specs of an energy given as an object (anila.nn or a torch module)."""
+    if isinstance(energy, nn.Layer):
+        return (energy if isinstance(energy, nn.Sequential) else nn.Sequential(energy)).specs()
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(energy, torch.nn.Module):
+        return convert.layers_of(energy)[0]
+    raise TypeError(f"energy must be a name, an anila.nn.Sequential or a torch.nn.Module, got {type(energy).__name__}")

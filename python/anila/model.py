@@ -1,28 +1,27 @@
-"""`Model`: a trained (or loaded) energy model, and `train`, which makes one."""
+"""`Model`, a trained (or loaded) energy model, and what makes one: `train`, `resume`,
+`new_model`, `from_torch` and `load`. A run's parameters go to Go as given (JSON) with a
+summary of the data; Go resolves them (defaults, bounds, data-derived scales and boxes) and
+answers with the model or an error naming the parameter. Training itself runs in
+`anila.run`."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import hashlib
 import json
+import math
 import os
-import signal
-import threading
-import time
-import warnings
+import sys
 import weakref
 
 import numpy as np
 
-from . import _config, distributed
+from . import convert, distributed, nn
+from ._chunks import Interrupted, in_chunks, stoppable
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
-from ._progress import bar
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
 from .errors import DivergenceError
-
-#: Seconds of work per call into Go, so that Ctrl-C and progress bars stay responsive.
-CHUNK_SECONDS = 0.2
+from .run import run as _run
+from .torch import to_torch as _to_torch
 
 
 _GRAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_void_p, ctypes.c_longlong)
@@ -35,25 +34,20 @@ class Model:
     out as NumPy arrays of the model's dtype (`dtype`).
     """
 
-    def __init__(self, handle: int, params: dict | None = None):
+    def __init__(self, handle: int):
         self._h = int(handle)
         self._finalizer = weakref.finalize(self, close_handle, self._h)
+        self._grad_hook = self._grad_fn = None
         meta = json.loads(gocall(capi.ModelMeta, self._h))
+        #: The element type of the model's arrays (float32 or float64).
         self.dtype = np.dtype(meta["dtype"])
+        #: The data dimension (C·H·W for image models).
         self.dim = int(meta["arch"]["in"])
+        #: The architecture as Go holds it (kind, layer specs, standardisation).
         self.arch = meta["arch"]
         a = self.arch
         #: (C, H, W) for the conv energies, None for MLPs.
         self.image_shape = (a["channels"], a["height"], a["width"]) if a.get("channels") else None
-        #: The run's checkpoint settings (target iterations, path, every, data fingerprint) when
-        #: trained with `checkpoint_every`, else None.
-        self.run_info = None
-        if params is None and meta.get("note"):
-            params, self.run_info = _from_note(meta["note"])
-        self.params = dict(params) if params is not None else None
-        self._clamp = None
-        if params is not None and params.get("_clamp_box") is not None:
-            self._clamp = tuple(params["_clamp_box"])
 
     # -- lifetime ---------------------------------------------------------------------------
     @property
@@ -95,6 +89,19 @@ class Model:
     def config(self) -> dict:
         """The Go-side training configuration, as a dict."""
         return self._meta()["config"]
+
+    @property
+    def params(self) -> dict:
+        """The model's settings by the names of `anila.train`'s parameters, as Go resolved
+        them (step_size and threshold in data units, lr the current learning rate)."""
+        return {k: tuple(v) if isinstance(v, list) and k != "layers" else v
+                for k, v in self._meta()["params"].items()}
+
+    @property
+    def plan(self) -> dict | None:
+        """The run's plan as the model file holds it (target iterations, seed, checkpoint
+        interval and data fingerprint of a checkpointed run), or None."""
+        return self._meta()["plan"]
 
     def __repr__(self) -> str:
         if self.closed:
@@ -205,9 +212,9 @@ class Model:
     # -- history ----------------------------------------------------------------------------
     @property
     def history(self) -> dict:
-        """Per-iteration training record, a dict of NumPy arrays: f_data, f_sample, gap,
-        grad_norm, gamma_mean, gamma_min, gamma_max, clipped, sample_grad_norm, accept,
-        seconds, and iteration (1-based)."""
+        """Per-iteration training record, a dict of NumPy arrays: the fields Go records
+        (f_data, f_sample, gap, grad_norm, gamma_mean, gamma_min, gamma_max, clipped,
+        sample_grad_norm, accept, seconds, jump_accept) and iteration (1-based)."""
         h = self._handle()
         meta = self._meta()
         n = int(meta["iteration"])
@@ -223,113 +230,29 @@ class Model:
         cfunc("anila_set_data", self._handle(), ptr(X), X.shape[0], X.shape[1])
 
     def fit_more(self, X, iterations: int, progress: bool = True, callback=None,
-                 max_seconds: float | None = None, comm=None) -> "Model":
+                 max_seconds: float | None = None, comm=None, checkpoint=None, checkpoint_every: int = 0) -> "Model":
         """Continue training on X for `iterations` more iterations (or until max_seconds of
-        wall time have passed); returns self. With comm (see `anila.train`), every rank calls
-        it with its own shard X and the same settings, and continues its own chains."""
+        wall time have passed); returns self. checkpoint and checkpoint_every write this run's
+        checkpoints (as in `train`); nothing is written where they are not given. With comm
+        (see `anila.train`), every rank calls it with its own shard X and the same settings,
+        and continues its own chains."""
         c = distributed.wrap(comm)
         err = None
         try:
             X = self._points(X)
             iterations = check_int("iterations", iterations, 0)
             max_seconds = _check_seconds(max_seconds)
+            path, every = _check_checkpoint(checkpoint, checkpoint_every)
         except (ValueError, TypeError) as exc:
-            if c is None:
-                raise
             err = exc
-        if c is not None:
-            cfg = {k: v for k, v in self.config.items() if k != "Seed"}
-            distributed.agree_on_start(c, err, {"dim": self.dim, "dtype": str(self.dtype), "config": cfg,
-                                                "iteration": self.iteration, "iterations": iterations})
+        c.check(err)
+        c.agree_on_settings({"dim": self.dim, "dtype": str(self.dtype), "iteration": self.iteration,
+                             "iterations": iterations, "config": {k: v for k, v in self.config.items() if k != "Seed"}})
         self._set_data(X)
-        if c is not None:
-            distributed.share_parameters(c, self)
-        self._run(iterations, progress, callback, max_seconds, c)
+        c.share_parameters(self)
+        _run(self, iterations, progress=progress, callback=callback, max_seconds=max_seconds, coord=c,
+             checkpoint=path, every=every)
         return self
-
-    def _run(self, iterations: int, progress: bool, callback, max_seconds=None, comm=None) -> None:
-        """Train for `iterations` in chunks (stopping early after max_seconds); with
-        `run_info` set, write a checkpoint every `checkpoint_every` iterations, at the end
-        and when Ctrl-C stops the run. With a communicator, gradients are averaged across
-        ranks, chunks and stops are agreed, and history is reduced after each chunk."""
-        h = self._handle()
-        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
-        info = self.run_info
-        every = int(info["checkpoint_every"]) if info else 0
-        it = self.iteration
-        c = comm
-
-        def chunk(n):
-            nonlocal it
-            done = 0
-            while done < n:
-                m = n - done
-                if every:
-                    m = min(m, every - it % every)
-                k = self._train(h, m)
-                if c is not None:
-                    distributed.reduce_history(c, self, it, it + k)
-                    distributed.check_in_step(c, self)
-                done, it = done + k, it + k
-                if every and k and it % every == 0:
-                    self._checkpoint(c)
-                if k < m:
-                    break
-            postfix = None
-            if done:
-                last = self._meta()["last"]  # the newest entry only: O(1) per chunk
-                postfix = {k: f"{float('nan') if last.get(k) is None else last[k]:.3g}" for k in ("gap", "f_data")}
-                if callback is not None:
-                    callback(self, self.history)
-            return done, postfix
-
-        try:
-            if c is None:
-                _in_chunks(iterations, "training", progress, chunk, 10_000, deadline)
-            else:
-                with _agreed_chunks(c, deadline) as agree, self._hook_for(c):
-                    _in_chunks(iterations, "training", progress and c.rank == 0, chunk, 10_000, agree=agree)
-        except _Interrupted as stop:
-            where = ""
-            if every:
-                self._checkpoint(c)
-                where = f"; checkpoint written to {info['checkpoint']!r} (anila.resume continues it)"
-            warnings.warn(f"training interrupted after {stop.done} of {iterations} iterations; "
-                          f"the model keeps what it learned so far{where}", RuntimeWarning, stacklevel=3)
-            return
-        if every and it % every:
-            self._checkpoint(c)
-
-    def _checkpoint(self, c) -> None:
-        """Write the run's checkpoint: the model to run_info["checkpoint"]; in data-parallel
-        training also each other rank's model (its chains, buffer and random state) next to
-        it, in `rank_checkpoint`'s files, before rank 0's."""
-        path = self.run_info["checkpoint"]
-        if c is None or c.size == 1:
-            self.save(path)
-            return
-        if c.rank > 0:
-            self.save(rank_checkpoint(path, c.rank))
-        c.allgather(None)  # every rank's state is written before rank 0's model
-        if c.rank == 0:
-            self.save(path)
-
-    @contextlib.contextmanager
-    def _hook_for(self, c):
-        """Install data-parallel training's gradient hook for the duration of a run; the
-        caller's own hook, if any, runs after it and sees the averaged gradient."""
-        dist_hook = distributed.gradient_hook(c)
-        own = getattr(self, "_grad_fn", None)
-
-        def both(it, g):
-            dist_hook(it, g)
-            own(it, g)
-
-        self.set_grad_hook(dist_hook if own is None else both)
-        try:
-            yield
-        finally:
-            self.set_grad_hook(own)
 
     def set_grad_hook(self, fn) -> None:
         """Call fn(iteration, grad) in every training iteration, right after the parameter
@@ -361,10 +284,12 @@ class Model:
         self._grad_hook = (cb, state)  # kept alive while installed
         self._grad_fn = fn
 
-    def _train(self, h: int, n: int) -> int:
-        """n iterations in Go; a divergence becomes DivergenceError."""
+    def _train(self, n: int) -> int:
+        """n iterations in Go (Ctrl-C stops them within a Langevin step); a divergence becomes
+        DivergenceError."""
+        h = self._handle()
         try:
-            return gocall(capi.Train, h, n)
+            return stoppable(h, gocall, capi.Train, h, n)
         except ValueError as exc:
             hook = getattr(self, "_grad_hook", None)
             if hook is not None and hook[1]["exc"] is not None:
@@ -416,28 +341,12 @@ class Model:
         if steps is None:
             steps = 5 * int(cfg["Steps"])
         steps = check_int("steps", steps, 0)
-        sc = cfg["Sampler"]
-        p = {
-            "sampler": sampler if sampler is not None else sc["Method"],
-            "step_size": sc["StepSize"] if step_size is None else step_size,
-            "threshold": sc["Threshold"] if threshold is None else threshold,
-            "noise_scale": sc["NoiseScale"] if noise_scale is None else noise_scale,
-            "adjusted": sc["Adjusted"] if adjusted is None else adjusted,
-            "anisotropy": sc["Anisotropy"] if anisotropy is None else anisotropy,
-        }
-        p["sampler"] = check_choice("sampler", p["sampler"], _config.SAMPLERS)
-        p["step_size"] = check_float("step_size", p["step_size"], 0, lo_open=True)
-        p["threshold"] = check_float("threshold", p["threshold"], 0, lo_open=True)
-        p["noise_scale"] = check_float("noise_scale", p["noise_scale"], 0)
-        p["adjusted"] = check_bool("adjusted", p["adjusted"])
-        p["anisotropy"] = check_choice("anisotropy", p["anisotropy"], _config.ANISOTROPY)
-        p["channels"] = int(sc.get("Channels", 1) or 1)
-        box = (sc["Lo"], sc["Hi"])
-        sopts = _config.sampler_options(p, box)
+        settings = {"sampler": sampler, "step_size": step_size, "threshold": threshold, "noise_scale": noise_scale,
+                    "adjusted": adjusted, "anisotropy": anisotropy}
         if init is None:
             init = "buffer" if meta["has_buffer"] else "noise"
-        out = _run_chains(h, self.dim, self.dtype, sopts, n, steps, init, seed,
-                          (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
+        out = run_chains(h, self.dim, self.dtype, settings, n, steps, init, seed,
+                         (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
         if return_info:
             return self._shaped(out[0]), out[1]
         return self._shaped(out)
@@ -467,92 +376,14 @@ class Model:
         return self._shaped(out)
 
     def to_torch(self):
-        """The equivalent torch.nn.Module with a copy of the weights (see anila.torch)."""
-        from .torch import to_torch
-
-        return to_torch(self)
+        """The equivalent torch.nn.Module with a copy of the weights (anila.torch's twin)."""
+        return _to_torch(self)
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model (parameters, optimizer state, replay buffer, random state,
         history) to path, atomically, with a format version and a checksum."""
-        path = os.fspath(path)
-        if self.params is not None:
-            gocall(capi.SetNote, self._handle(), _to_note(self.params, self.run_info))
-        gocall(capi.Save, self._handle(), path)
-
-
-class _Interrupted(Exception):
-    """Ctrl-C during chunked work, after `done` units."""
-
-    def __init__(self, done):
-        super().__init__(done)
-        self.done = done
-
-
-def _in_chunks(total: int, desc: str, progress: bool, run, max_chunk: int, deadline=None, agree=None) -> None:
-    """Do `total` units of work as run(k) -> (units done, progress-bar postfix or None),
-    in chunks sized to about CHUNK_SECONDS each so that Ctrl-C and the bar stay responsive,
-    stopping after the chunk that passes `deadline` (a time.perf_counter() value) if given.
-    Ctrl-C raises _Interrupted with the units done. With agree (data-parallel training),
-    agree(k, done) -> (k, stop) sets each chunk's size and whether to stop before it, the
-    same on every rank (it raises _Interrupted itself)."""
-    pbar = bar(total, desc, progress)
-    done, chunk = 0, 1
-    try:
-        while done < total:
-            n = min(chunk, total - done)
-            if agree is not None:
-                n, stop = agree(n, done)
-                if stop:
-                    break
-            t0 = time.perf_counter()
-            k, postfix = run(n)
-            dt = time.perf_counter() - t0
-            done += k
-            pbar.update(k)
-            if postfix:
-                pbar.set_postfix(**postfix)
-            if k < n or (deadline is not None and time.perf_counter() >= deadline):  # stopped early
-                break
-            chunk = max(1, min(max_chunk, int(CHUNK_SECONDS / max(dt / max(k, 1), 1e-7))))
-    except KeyboardInterrupt:
-        raise _Interrupted(done) from None
-    finally:
-        pbar.close()
-
-
-@contextlib.contextmanager
-def _agreed_chunks(c, deadline):
-    """The `agree` of `_in_chunks` for data-parallel training: chunk sizes and the deadline
-    are rank 0's; Ctrl-C on any rank (caught by a handler installed here, in the main thread)
-    stops every rank before the same chunk."""
-    flag = [False]
-    old = None
-    if threading.current_thread() is threading.main_thread():
-        def on_sigint(signum, frame):
-            flag[0] = True
-
-        old = signal.signal(signal.SIGINT, on_sigint)
-
-    def agree(n, done):
-        late = deadline is not None and done > 0 and time.perf_counter() >= deadline
-        n, stop, interrupted = distributed.agree_on_chunk(c, n, late, flag[0])
-        if interrupted:
-            raise _Interrupted(done)
-        return n, stop
-
-    try:
-        yield agree
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
-
-
-def rank_checkpoint(path: str, rank: int) -> str:
-    """The file holding rank `rank`'s part of a data-parallel checkpoint at path (rank 0's is
-    path itself: the model)."""
-    return path if rank == 0 else f"{path}.rank{rank}"
+        gocall(capi.Save, self._handle(), os.fspath(path))
 
 
 def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
@@ -578,11 +409,44 @@ def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
     return xi, u
 
 
-def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise_box, progress, return_info,
-                noise=None, uniforms=None):
-    """Run n chains on the energy `target` and return their final positions; with noise
-    (and uniforms) given, the steps use them instead of the seeded stream."""
-    ch = gocall(capi.NewChains, target, sopts, n, seed)
+def _jsonable(value, name: str):
+    """A parameter value as JSON carries it: NumPy scalars as numbers, tuples and arrays as
+    lists, non-finite floats as the strings Go reads as such ("NaN", "Infinity"), a dtype by
+    its name, and anything else as {"__repr__": repr}, so that Go's error can name it."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "Infinity" if f > 0 else "-Infinity"
+        return f
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, name) for k, v in value.items()}
+    if name == "dtype":
+        try:
+            return np.dtype(value).name
+        except TypeError:
+            pass
+    return {"__repr__": repr(value)}
+
+
+def run_chains(target: int, dim: int, dtype, settings: dict, n, steps, init, seed, noise_box, progress, return_info,
+               noise=None, uniforms=None):
+    """Run n chains on the energy `target` (a model's or an analytic energy's handle) with
+    the sampler settings given (None: the target's own; Go checks them against the run
+    table) and return their final positions; with noise (and uniforms) given, the steps use
+    them instead of the seeded stream. Ctrl-C stops within a step and raises
+    KeyboardInterrupt."""
+    given = {k: _jsonable(v, k) for k, v in settings.items()}
+    ch = gocall(capi.NewChains, target, json.dumps(given), n, seed)
     try:
         if isinstance(init, str):
             init = check_choice("init", init, ("buffer", "noise", "data", "normal"))
@@ -593,18 +457,20 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
                 raise ValueError(f"init has {z0.shape[0]} rows, want n={n}")
             cfunc("anila_chains_positions", ch, ptr(z0), z0.size, 1)
         if noise is not None:
-            xi, u = _noise_arrays(noise, uniforms, steps, n, dim, dtype, bool(sopts.Adjusted))
+            adjusted = bool(json.loads(gocall(capi.ChainsConfig, ch))["Adjusted"])
+            xi, u = _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted)
             cfunc("anila_chains_step_fixed", ch, steps, ptr(xi), xi.size, ptr(u), u.size)
             steps = 0
         elif uniforms is not None:
             raise ValueError("uniforms are given without noise")
+
         def chunk(k):
-            gocall(capi.StepChains, ch, k)
+            stoppable(ch, gocall, capi.StepChains, ch, k)
             return k, None
 
         try:
-            _in_chunks(steps, "sampling", progress, chunk, 100_000)
-        except _Interrupted:
+            in_chunks(steps, "sampling", progress, chunk, 100_000)
+        except Interrupted:
             raise KeyboardInterrupt from None
         out = np.empty((n, dim), dtype=dtype)
         cfunc("anila_chains_positions", ch, ptr(out), out.size, 0)
@@ -616,49 +482,42 @@ def _run_chains(target: int, dim: int, dtype, sopts, n, steps, init, seed, noise
         close_handle(ch)
 
 
-def _data_and_shape(X, p):
-    """Training data as (n, dim) points and, for the conv energies, the image shape: X may be
-    (N, C, H, W), (N, H, W) (one channel) or, for MLPs, (N, d). AniLA's "pixel" mode takes
-    its channel count from the images."""
-    if not _config.is_image(p):
-        return as_points(X, "X", np.dtype(p["dtype"])), None
+def _examples(X):
+    """Training data as (n, d) float points and one example's shape: (d,) for points, (C, H, W)
+    for images given as (N, C, H, W) or, one channel, (N, H, W). Which the energy takes is
+    Go's to check."""
     if isinstance(X, (str, bytes)):
-        raise TypeError(f"X must be an array of images, got {type(X).__name__}")
-    arr = np.asarray(X)
-    if arr.ndim == 3:
-        arr = arr[:, None]
-    if arr.ndim != 4:
-        raise ValueError(f"X must be images (N, C, H, W) or (N, H, W) for energy={p['energy']!r}, got shape {arr.shape}")
-    shape = arr.shape[1:]
-    p["channels"] = int(shape[0])
-    return as_points(arr.reshape(arr.shape[0], -1), "X", np.dtype(p["dtype"])), shape
+        raise TypeError(f"X must be an array of floats, got {type(X).__name__}")
+    arr = X if isinstance(X, np.ndarray) else np.asarray(X) if not _is_ragged(X) else X
+    if isinstance(arr, np.ndarray) and arr.ndim in (3, 4):
+        if arr.ndim == 3:
+            arr = arr[:, None]
+        shape = tuple(int(v) for v in arr.shape[1:])
+        return as_points(arr.reshape(arr.shape[0], -1), "X", _float_dtype(arr)), shape
+    pts = as_points(arr, "X", _float_dtype(arr))
+    return pts, (pts.shape[1],)
 
 
-def _to_note(params: dict, run_info) -> str:
-    """The JSON note saved with a model: its Python parameters and checkpoint settings."""
-    def plain(v):
-        return list(v) if isinstance(v, tuple) else v
-    return json.dumps({"anila_params": {k: plain(v) for k, v in params.items()}, "run": run_info})
-
-
-def _from_note(note: str):
-    """(params, run_info) from a note written by `_to_note`, or (None, None)."""
+def _is_ragged(X) -> bool:
     try:
-        d = json.loads(note)
-        params = d["anila_params"]
-    except (ValueError, KeyError, TypeError):
-        return None, None
-    for k in ("hidden", "betas", "_clamp_box", "clamp", "noise_box"):
-        if isinstance(params.get(k), list):
-            params[k] = tuple(params[k])
-    return params, d.get("run")
+        np.asarray(X)
+        return False
+    except Exception:  # noqa: BLE001 - as_points names the problem
+        return True
 
 
-def _fingerprint(X: np.ndarray) -> str:
-    """SHA-256 of the training points (n, dim) with their shape and dtype."""
-    hsh = hashlib.sha256(f"{X.shape}{X.dtype.str}".encode())
-    hsh.update(memoryview(np.ascontiguousarray(X)).cast("B"))
-    return hsh.hexdigest()
+def _float_dtype(arr):
+    """The array's own float type (float32 or float64; other kinds are as_points' to refuse)."""
+    dt = getattr(arr, "dtype", None)
+    return dt if dt is not None and dt in (np.float32, np.float64) else np.float64
+
+
+def _summary(X: np.ndarray) -> np.ndarray:
+    """Go's summary of the points X (n, d): count, then per coordinate sums, squares, minima
+    and maxima (1 + 4d values), the form ranks merge."""
+    out = np.empty(1 + 4 * X.shape[1], dtype=np.float64)
+    cfunc("anila_data_summary", ptr(X), X.shape[0], X.shape[1], int(X.dtype == np.float64), ptr(out))
+    return out
 
 
 def _check_checkpoint(checkpoint, checkpoint_every):
@@ -684,23 +543,55 @@ def _check_seconds(max_seconds):
     return check_float("max_seconds", max_seconds, 0, lo_open=True)
 
 
+def _given(params: dict):
+    """The parameters as JSON carries them to Go, with an energy given as an object
+    (anila.nn.Sequential or layer, torch.nn.Module) turned into energy="layers" and its layer
+    specs; and the torch module with its weights (or None)."""
+    params = dict(params)
+    module = None
+    energy = params.get("energy")
+    if energy is not None and not isinstance(energy, str):
+        if isinstance(energy, nn.Layer):
+            specs = (energy if isinstance(energy, nn.Sequential) else nn.Sequential(energy)).specs()
+        else:
+            torch = sys.modules.get("torch")
+            if torch is None or not isinstance(energy, torch.nn.Module):
+                raise TypeError(f"energy must be a name ('mlp', 'convnet', 'vanilla'), an anila.nn.Sequential "
+                                f"or a torch.nn.Module, got {type(energy).__name__}")
+            specs, weights = convert.layers_of(energy)
+            module = (weights, energy)
+            params.setdefault("data_init", False)  # keep the module's weights as they are
+            params.setdefault("dtype", str(weights.dtype))
+        params.update(energy="layers", layers=specs)
+    return {k: _jsonable(v, k) for k, v in params.items()}, module
+
+
+def _new(params: dict, shape, summary, coord) -> Model:
+    """A model made by Go from the parameters as given (their run resolved there), one
+    example's shape and the data's summary (None: no data), with a torch module's weights."""
+    given, module = _given(params)
+    request = {"params": given, "shape": list(shape), "summary": [] if summary is None else summary.tolist(),
+               "rank": coord.rank, "ranks": coord.size}
+    model = Model(gocall(capi.NewModel, json.dumps(request)))
+    if module is not None:
+        _start_from_module(model, module)
+    return model
+
+
 def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoint_every: int = 0,
           max_seconds: float | None = None, comm=None, **params) -> Model:
-    """Train an energy-based model on X (n, d) by maximum likelihood with Langevin sampling.
+    """Train an energy-based model on X (n, d), or images (N, C, H, W) or (N, H, W), by
+    maximum likelihood with Langevin sampling.
 
-    Parameters (all keyword; see README "API at a glance" for the full list and defaults):
-    energy="mlp", hidden=(128, 128, 128), activation="silu", standardize=True,
-    sampler="anila" | "sgld", adjusted=False, steps=K, step_size=η, threshold=b,
-    threshold_quantile, noise_scale=ε, anisotropy="coordinate" | "pixel" | "chain",
-    init="buffer" | "noise" | "data", buffer_size, reinit, jump, jump_width, ema, iterations,
-    batch_size, lr, lr_decay="none" | "cosine", lr_floor, optimizer="adam" | "sgd", betas,
-    momentum, l2, data_noise, grad_clip, clamp="auto" | "data" | None | (lo, hi),
-    noise_box="auto" | "central" | "data" | (lo, hi) (where chains start from noise),
-    dtype="float32" | "float64", seed. For the MLP, step_size and threshold left at their
-    defaults are per unit of the data's scale (standardize). progress shows a tqdm bar when
-    tqdm is installed;
-    callback(model, history) is called after each chunk of iterations. Ctrl-C stops
-    training and returns the model trained so far.
+    params are the run's settings, all keyword (`anila.parameters()` lists them with their
+    kinds, bounds, defaults for point data and for images, and docs): energy="mlp" |
+    "convnet" | "vanilla" | an anila.nn.Sequential | a torch.nn.Module, sampler="anila" |
+    "sgld", steps=K, step_size=η, threshold=b, iterations, batch_size, lr, ..., seed. Go
+    fills what is not given and checks every value; a bad one is a TypeError or ValueError
+    naming it. For the MLP, step_size and threshold left out are per unit of the data's
+    scale (standardize). progress shows a tqdm bar when tqdm is installed; callback(model,
+    history) is called after each chunk of iterations. Ctrl-C stops training within a
+    Langevin step and returns the model trained so far (the unfinished iteration undone).
 
     checkpoint (a file path) with checkpoint_every=N writes the model, optimizer, replay
     buffer and random state there atomically every N iterations, at the end and on Ctrl-C;
@@ -713,53 +604,37 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     communicator (e.g. MPI.COMM_WORLD), a torch.distributed process group or "torch" (the
     default group). Every rank calls train with its own shard X and the same settings;
     batch_size is per rank, buffer_size the whole run's (each of R ranks keeps 1/R of the
-    replay buffer, so R ranks × batch b sample as one process with batch R·b); every rank
-    returns the same model and history. Rank 0's
-    checkpoint file is the model; the other ranks' chains, buffers and random states go to
+    replay buffer); every rank returns the same model and history. Rank 0's checkpoint file
+    is the model; the other ranks' chains, buffers and random states go to
     `<checkpoint>.rank<r>`.
     """
     c = distributed.wrap(comm)
-    err = None
+    err = summary = shape = None
     try:
-        params, init_weights = _energy_object(params)
-        p = _config.resolve(params)
         progress = check_bool("progress", progress)
         path, every = _check_checkpoint(checkpoint, checkpoint_every)
         max_seconds = _check_seconds(max_seconds)
-        if path is not None and not every:
-            every = max(p["iterations"], 1)
-        X, image_shape = _data_and_shape(X, p)
+        X, shape = _examples(X)
+        summary = _summary(X)
     except (ValueError, TypeError) as exc:
-        if c is None:
-            raise
         err = exc
-    stats = _config.data_stats(X, p) if err is None else None
-    if c is not None:
-        summary = {} if err else {"settings": p, "dim": X.shape[1], "image_shape": image_shape,
-                                  "checkpoint": path, "checkpoint_every": every}
-        distributed.agree_on_start(c, err, summary)
-        stats = distributed.gather_stats(c, stats)
-    if err is None:
-        _config.standardize(p, stats, params)
-    box = _config.clamp_box(p["clamp"], stats)
-    p["_clamp_box"] = box
-    go_p = p
-    if c is not None:  # each rank: its own stream and its share of the replay buffer
-        go_p = dict(p, seed=distributed.rank_seed(p["seed"], c.rank),
-                    buffer_size=distributed.rank_buffer_size(p["buffer_size"], c.size))
-    h = gocall(capi.NewModel, _config.model_options(go_p, X.shape[1], _config.noise_box(p, stats), image_shape),
-               _config.sampler_options(p, box))
-    model = Model(h, p)
-    _start_from_module(model, init_weights)
-    if path is not None:
-        model.run_info = {"iterations": p["iterations"], "checkpoint": path, "checkpoint_every": every,
-                          "data_sha256": _fingerprint(X)}
-        if c is not None and c.size > 1:
-            model.run_info.update(ranks=c.size, rank=c.rank)
-    model._set_data(X)
-    if c is not None:
-        distributed.share_parameters(c, model)
-    model._run(p["iterations"], progress, callback, max_seconds, c)
+    c.check(err)
+    c.agree_on_settings({"dim": int(np.prod(shape)), "shape": list(shape)})
+    summary = c.merge_summary(summary)
+    model = None
+    try:
+        model = _new(params, shape, summary, c)
+    except (ValueError, TypeError) as exc:
+        err = exc
+    c.check(err)
+    c.agree_on_settings({"dim": model.dim, **{k: v for k, v in model.params.items() if k != "seed"},
+                         "seed": model.plan["seed"]})
+    model._set_data(np.ascontiguousarray(X, dtype=model.dtype))
+    if path is not None and every:
+        gocall(capi.RecordCheckpoints, model._handle(), every)
+    c.share_parameters(model)
+    _run(model, model.plan["iterations"], progress=progress, callback=callback, max_seconds=max_seconds, coord=c,
+         checkpoint=path, every=every)
     return model
 
 
@@ -767,111 +642,102 @@ def resume(path, X, *, iterations: int | None = None, progress: bool = True, cal
     """Continue a run that `train(..., checkpoint=path, checkpoint_every=N)` checkpointed:
     load it, check that X is the data it was trained on (checkpoints hold the model,
     optimizer, buffer and random state, not the data), and train up to the run's total
-    iterations (or `iterations` in total when given), checkpointing as before. The result is
-    bit-identical to the uninterrupted run with the same seed. A data-parallel run resumes
-    with comm and the same number of ranks, each with its own shard."""
+    iterations (or `iterations` in total when given), checkpointing to path as before. The
+    result is bit-identical to the uninterrupted run with the same seed. A data-parallel run
+    resumes with comm and the same number of ranks, each with its own shard."""
     c = distributed.wrap(comm)
-    ranks = 1 if c is None else c.size
-    rank = 0 if c is None else c.rank
-    model, err, target = None, None, 0
+    model, err, target, every = None, None, 0, 0
     try:
-        mine = rank_checkpoint(os.fspath(path), rank)
+        path = os.path.abspath(os.fspath(path))
+        mine = distributed.rank_checkpoint(path, c.rank)
         model = load(mine)
-        info = model.run_info
-        if info is None or model.params is None:
+        plan = model.plan
+        if plan is None or not plan.get("checkpoint_every"):
             raise ValueError(f"{mine!r} is not a checkpoint of anila.train(checkpoint=..., "
                              "checkpoint_every=...); continue a saved model with Model.fit_more")
-        if int(info.get("ranks", 1)) != ranks:
-            raise ValueError(f"{mine!r} is a checkpoint of a run on {info.get('ranks', 1)} processes; resume "
-                             f"it on as many (this is {ranks})")
-        Xp, _ = _data_and_shape(X, dict(model.params))
-        if _fingerprint(Xp) != info["data_sha256"]:
+        if int(plan.get("ranks") or 1) != c.size:
+            raise ValueError(f"{mine!r} is a checkpoint of a run on {plan.get('ranks') or 1} processes; resume "
+                             f"it on as many (this is {c.size})")
+        model._set_data(model._points(X))
+        if gocall(capi.DataSHA256, model._handle()) != plan["data_sha256"]:
             raise ValueError(f"X is not the data the checkpoint {mine!r} was trained on "
-                             f"(shape {Xp.shape}, or different values); resume needs the same X")
-        target = info["iterations"] if iterations is None else check_int("iterations", iterations, 0)
+                             f"(its shape or values differ); resume needs the same X")
+        every = int(plan["checkpoint_every"])
+        target = plan["iterations"] if iterations is None else check_int("iterations", iterations, 0)
         progress = check_bool("progress", progress)
     except (ValueError, TypeError, OSError) as exc:
         if model is not None:
             model.close()
-        if c is None:
-            raise
         err = exc
-    if c is not None:
-        distributed.agree_on_start(c, err, {} if err else {"iteration": model.iteration, "target": target})
-    info["checkpoint"] = os.path.abspath(os.fspath(path))
-    model._set_data(Xp)
-    if c is not None:
-        distributed.check_in_step(c, model)
-    model._run(max(0, target - model.iteration), progress, callback, None, c)
+    c.check(err)
+    c.agree_on_settings({"iteration": model.iteration, "target": target})
+    c.check_in_step(model)
+    _run(model, max(0, target - model.iteration), progress=progress, callback=callback, coord=c,
+         checkpoint=path, every=every)
     return model
 
 
 def load(path) -> Model:
-    """Read a model written by `Model.save`."""
+    """Read a model written by `Model.save` (or by anila.train's checkpoints)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path!r}")
     return Model(gocall(capi.Load, path))
 
 
-def new_model(dim, **params) -> Model:
+def new_model(dim, *, data=None, **params) -> Model:
     """An untrained model for data of dimension dim (for the image energies, dim is the
     image shape (C, H, W)), its parameters drawn from `seed`; the same parameters as `train`
-    (iterations is ignored). Without data, clamp='auto' or 'data' means no clamp and chains
-    started from noise use the box [-1, 1]."""
-    params, init_weights = _energy_object(params)
-    p = _config.resolve(params)
-    image_shape = None
-    if _config.is_image(p):
-        if isinstance(dim, (int, np.integer)) or not hasattr(dim, "__len__") or len(dim) != 3:
-            raise ValueError(f"dim must be the image shape (C, H, W) for energy={p['energy']!r}, got {dim!r}")
-        image_shape = tuple(check_int(f"dim[{i}]", v, 1, 1 << 14) for i, v in enumerate(dim))
-        p["channels"] = image_shape[0]
-        dim = int(np.prod(image_shape))
-    dim = check_int("dim", dim, 1, 1 << 24)
-    box = (0.0, 0.0) if p["clamp"] in (None, "auto", "data") else p["clamp"]
-    p["_clamp_box"] = box
-    noise_box = box if box[0] < box[1] else (-1.0, 1.0)
-    if isinstance(p["noise_box"], tuple):
-        noise_box = p["noise_box"]
-    h = gocall(capi.NewModel, _config.model_options(p, dim, noise_box, image_shape),
-               _config.sampler_options(p, box))
-    model = Model(h, p)
-    _start_from_module(model, init_weights)
-    return model
+    (iterations is kept for a later fit_more's bookkeeping only). With data (points (n, d) or
+    images), what depends on the data is taken from it as `train` does: the MLP's input
+    standardisation, step_size and threshold per unit of its scale, the clamp and noise
+    boxes. Without data, standardisation is the identity, clamp='auto' or 'data' means no
+    clamp and chains started from noise use the box [-1, 1]."""
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        shape = (check_int("dim", dim, 1, 1 << 24),)
+    elif hasattr(dim, "__len__") and len(dim) == 3:
+        shape = tuple(check_int(f"dim[{i}]", v, 1, 1 << 14) for i, v in enumerate(dim))
+    else:
+        raise TypeError(f"dim must be the data dimension (an int) or the image shape (C, H, W), got {dim!r}")
+    summary = None
+    if data is not None:
+        X, data_shape = _examples(data)
+        if int(np.prod(data_shape)) != int(np.prod(shape)):
+            raise ValueError(f"data has examples of shape {data_shape}, the model takes {shape}")
+        summary = _summary(X)
+    return _new(params, shape, summary, distributed.Local())
 
 
-def _energy_object(params: dict):
-    """params with an energy given as an object (anila.nn.Sequential or torch.nn.Module)
-    turned into energy="layers" and its layer specs, and the module's weights (or None)."""
-    energy = params.get("energy")
-    if energy is None or isinstance(energy, str):
-        return params, None
-    specs, weights = _config.energy_layers(energy)
-    params = dict(params, energy="layers", layers=specs)
-    if weights is not None:
-        params.setdefault("data_init", False)  # keep the module's weights as they are
-        params.setdefault("dtype", str(weights.dtype))
-        return params, (weights, energy)
-    return params, None
+def from_torch(module, *, image_shape=None, **params) -> Model:
+    """An anila Model with the architecture and weights of a torch module (traced by
+    torch.fx: supported layers, torch.nn.functional activations, flatten and residual
+    additions; anything else is a TypeError naming the first unsupported node). params are
+    `anila.train`'s (sampler settings and so on); the module's dtype sets the model's unless
+    given. Image nets (first weighted layer a Conv2d) need image_shape=(C, H, W) unless the
+    module carries one."""
+    specs, _ = convert.layers_of(module)
+    image_shape = image_shape or getattr(module, "image_shape", None)
+    weighted = [s for s in specs if s["type"] in ("linear", "conv2d")]
+    if weighted and weighted[0]["type"] == "conv2d":
+        if image_shape is None:
+            raise ValueError("from_torch of a conv net needs image_shape=(C, H, W)")
+        dim = tuple(int(v) for v in image_shape)
+    elif weighted:
+        dim = weighted[0]["in"]
+    else:
+        raise TypeError(f"{type(module).__name__} has no Linear or Conv2d layer")
+    return new_model(dim, energy=module, **params)
 
 
 def _start_from_module(model, init) -> None:
-    """Give model the weights of the torch module it was converted from, and check that it
-    computes what the module computes (a module whose forward() is not its layers in order,
-    e.g. a residual block that is not body(x) + shortcut(x), is refused)."""
-    if init is None:
-        return
+    """Give model the weights of the torch module it was converted from, and check on a few
+    random inputs that it computes what the module computes."""
     weights, module = init
     model.set_parameters(weights)
-    import torch
-
-    from .torch import spectral_state
-
-    state = spectral_state(module)
+    state = convert.spectral_state(module)
     if state.size:
         model.set_spectral_state(state)
-
+    torch = sys.modules["torch"]
     shape = (4,) + (tuple(model.image_shape) if model.image_shape is not None else (model.dim,))
     X = np.random.default_rng(0).uniform(-1, 1, size=shape)
     dtype = next(module.parameters()).dtype
@@ -886,6 +752,5 @@ def _start_from_module(model, init) -> None:
     tol = 1e-8 if dtype == torch.float64 and model.dtype == np.float64 else 1e-3
     if f_t.shape != f_a.shape or not np.allclose(f_a, f_t, rtol=tol, atol=tol * (1 + np.abs(f_t).max())):
         model.close()
-        raise TypeError(f"{type(module).__name__} does not compute what its layers compute in order (its forward() "
-                        f"differs: f = {f_t[:2]} from torch, {f_a[:2]} from its layers); anila takes Sequentials of "
-                        "the supported layers and residual modules whose forward is body(x) + shortcut(x)")
+        raise TypeError(f"{type(module).__name__} does not compute what its converted layers compute (f = {f_t[:2]} "
+                        f"from torch, {f_a[:2]} from anila); its forward uses something the conversion missed")

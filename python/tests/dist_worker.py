@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 import anila
-import anila.model
+import anila._chunks
 from anila import metrics
 
 KW = dict(hidden=(32, 32), steps=10, batch_size=32, buffer_size=400, progress=False,
@@ -74,7 +74,7 @@ def main():
     out = {}
 
     if a.mode == "equal":
-        anila.model.CHUNK_SECONDS = 1e-9  # one iteration per chunk: the callback sees each
+        anila._chunks.CHUNK_SECONDS = 1e-9  # one iteration per chunk: the callback sees each
         seen = []
         kw = dict(KW, iterations=a.iterations, seed=a.seed)
         m = anila.train(shard, comm=comm, callback=lambda mod, h: seen.append((mod.iteration, digest(mod.parameters()))), **kw)
@@ -140,7 +140,7 @@ def main():
                 if victim and mod.iteration >= 55:
                     os.kill(os.getpid(), signal.SIGKILL)
 
-            anila.model.CHUNK_SECONDS = 1e-9
+            anila._chunks.CHUNK_SECONDS = 1e-9
             m = anila.train(shard, comm=comm, checkpoint=a.checkpoint, checkpoint_every=10, callback=die, **kw)
         else:
             m = anila.resume(a.checkpoint, shard, progress=False, comm=comm)
@@ -150,7 +150,7 @@ def main():
     elif a.mode == "stop":
         import warnings
 
-        anila.model.CHUNK_SECONDS = 1e-9
+        anila._chunks.CHUNK_SECONDS = 1e-9
         kw = dict(KW, iterations=1_000_000 if a.what == "deadline" else 200, seed=a.seed)
 
         def poke(mod, hist):

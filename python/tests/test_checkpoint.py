@@ -53,7 +53,7 @@ def test_checkpoint_every_writes_during_the_run(tmp_path):
     anila.train(X, iterations=30, checkpoint=path, checkpoint_every=7, callback=watch, **TOY)
     assert all(i % 7 == 0 for i in seen), seen
     m = anila.load(path)
-    assert m.iteration == 30 and m.run_info["checkpoint_every"] == 7
+    assert m.iteration == 30 and m.plan["checkpoint_every"] == 7
     assert m.params["hidden"] == (16, 16)
 
 

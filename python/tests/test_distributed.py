@@ -215,17 +215,6 @@ def test_torch_comm_needs_an_initialised_group(torchrun, rings):
         anila.train(rings, comm="torch", iterations=1, progress=False)
 
 
-def test_rank_seeds_and_buffer_shares():
-    assert anila.distributed.rank_seed(7, 0) == 7
-    seeds = {anila.distributed.rank_seed(7, r) for r in range(64)}
-    assert len(seeds) == 64 and all(0 <= s < 1 << 63 for s in seeds)
-    assert anila.distributed.rank_buffer_size(10_000, 3) == 3334
-    assert anila.distributed.rank_buffer_size(10_000, 1) == 10_000
-
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
 def test_mpi_example_runs(mpi, tmp_path):
     cmd = ["mpiexec", "--oversubscribe", "-n", "2", sys.executable, "-m", "mpi4py", str(EXAMPLES / "train_mpi.py"),
            "--iterations", "60", "--checkpoint", str(tmp_path / "ex.anila")]

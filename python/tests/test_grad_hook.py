@@ -60,3 +60,40 @@ def test_exception_in_hook_stops_training(rings):
     np.testing.assert_array_equal(m.parameters(), ref.parameters())
     with pytest.raises(TypeError, match="callable"):
         m.set_grad_hook(42)
+
+
+def test_hook_may_read_its_model_and_may_not_change_it(tmp_path):
+    """A hook that reads its own model (iteration, parameters, history) works: it used to
+    deadlock, the model's lock being held across the callback. A change from inside the hook
+    is refused with a clear error, which stops training. Run in a child with a watchdog, so
+    that a deadlock fails the test instead of hanging it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "hook.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import anila
+        X = anila.datasets.rings(500, seed=0)
+        m = anila.new_model(2, hidden=(8,), steps=3, batch_size=16, buffer_size=100, seed=1)
+        seen = []
+        def read(it, g):
+            seen.append((it, m.iteration, m.parameters().size == g.size, len(m.history["gap"])))
+        m.set_grad_hook(read)
+        m.fit_more(X, 3, progress=False)
+        print("read", seen, flush=True)
+        def change(it, g):
+            m.set_parameters(m.parameters())
+        m.set_grad_hook(change)
+        try:
+            m.fit_more(X, 1, progress=False)
+        except ValueError as exc:
+            print("refused", m.iteration, exc, flush=True)
+    """))
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    # the hook runs before the iteration counts: it sees the iterations done so far
+    assert lines[0] == "read [(1, 0, True, 0), (2, 1, True, 1), (3, 2, True, 2)]", p.stdout
+    assert lines[1].startswith("refused 3 ") and "gradient hook" in lines[1], p.stdout

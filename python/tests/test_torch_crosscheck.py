@@ -158,7 +158,7 @@ def test_training_iteration_with_grad_clip():
     rng = np.random.default_rng(5)
     batch, z0, xi = rng.normal(size=(32, 4)), rng.normal(size=(32, 4)), rng.normal(size=(5, 32, 4))
     # grad_clip is a training parameter; build a clipped model through new_model
-    mc = anila.new_model(4, **{**{k: v for k, v in m.params.items() if not k.startswith("_")}, "grad_clip": 0.05})
+    mc = anila.new_model(4, **{**m.params, "grad_clip": 0.05})
     mc.set_parameters(m.parameters())
     mc.train_step(batch, z0, xi)
     at.train_iteration(mod, opt, torch.from_numpy(batch), torch.from_numpy(z0), torch.from_numpy(xi),
