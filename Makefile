@@ -87,11 +87,13 @@ test-go:
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/
 
 test-python:
-	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider .
+	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider -m "not quality" .
 
-## test-quality: the long training-quality runs (every seed and case; about 10 minutes)
+## test-quality: the long training-quality runs (every seed and case, the defaults' whole runs,
+## two MPI ranks against one; about 20 minutes)
 test-quality: setup
-	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout 60m -run 'Quality|Improves' -v ./anila/train/ -args -quality=full
+	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout 60m -run 'Quality|Improves' -v ./anila/train/ ./anila/run/ -args -quality=full
+	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider -m quality .
 
 # The wheel tools, and the OpenBLAS that auditwheel copies into the wheels (found through
 # OB_PY), so that `make wheel` works as the first command on a fresh clone.

@@ -265,7 +265,7 @@ def main():
         torch_threads(threads)
         for sampler in ("sgld", "anila") if args.only != "mlp" else ():
             X, m, mod = conv_case(sampler)
-            cfg = at.sampler_kwargs(m.params)
+            cfg = at.sampler_kwargs(m)
             z0 = np.random.default_rng(0).uniform(-1, 1, size=(64, X.shape[1])).astype(np.float32)
             k = 5 if args.quick else 20
             a, t = measure(args.reps, lambda: anila_steps(m, z0, k), lambda: torch_steps(mod, z0, k, cfg))
@@ -278,7 +278,7 @@ def main():
         for dtype in ("float32", "float64") if args.only != "conv" else ():
             for sampler in ("sgld", "anila"):
                 X, m, mod = mlp_case(dtype, sampler)
-                cfg = at.sampler_kwargs(m.params)
+                cfg = at.sampler_kwargs(m)
                 z0 = np.random.default_rng(0).uniform(-3, 3, size=(256, 2)).astype(dtype)
                 a, t = measure(args.reps, lambda: anila_steps(m, z0, step_k), lambda: torch_steps(mod, z0, step_k, cfg))
                 rows.append(dict(model="mlp 2-128-128-1", what="langevin step", batch=256, threads=threads, dtype=dtype,
@@ -289,7 +289,7 @@ def main():
                 m.close()
             for act in OTHER_ACTIVATIONS:
                 X, m, mod = mlp_case(dtype, "sgld", activation=act)
-                cfg = at.sampler_kwargs(m.params)
+                cfg = at.sampler_kwargs(m)
                 a, t = measure(args.reps, lambda: anila_iters(m, X, iter_k), lambda: torch_iters(mod, X, iter_k, m.params, cfg))
                 rows.append(dict(model=f"mlp 2-128-128-1 {act}", what="train iteration (K=100)", batch=256,
                                  threads=threads, dtype=dtype, sampler="sgld", anila=summary(a), torch=summary(t)))

@@ -187,7 +187,7 @@ func Resolve(r Request) (Resolved, error) {
 		dim *= v
 	}
 	if image && len(shape) != 3 {
-		return out, valueErr("X", "X must be images (N, C, H, W) or (N, H, W) for energy='%s', got examples of shape %s", energy, shapeText(shape))
+		return out, valueErr("X", "X must be images (N, C, H, W) or (N, H, W) for energy='%s' (for new_model, dim the image shape (C, H, W)), got examples of shape %s", energy, shapeText(shape))
 	}
 	if !image && len(shape) != 1 {
 		return out, valueErr("X", "X must be 2-D (n_samples, n_features) for energy='%s', got examples of shape %s", energy, shapeText(shape))
@@ -214,13 +214,12 @@ func Resolve(r Request) (Resolved, error) {
 		scale = data.Scale()
 	}
 	var shift []float64
-	standardizes := s.bool("standardize") && energy == "mlp"
+	// Without data there is nothing to standardise by: the net sees x as it is.
+	standardizes := s.bool("standardize") && energy == "mlp" && data != nil
 	if standardizes {
 		shift = make([]float64, dim)
-		if data != nil {
-			for j := range shift {
-				shift[j] = data.Mean(j)
-			}
+		for j := range shift {
+			shift[j] = data.Mean(j)
 		}
 		if !s.given(given, "step_size") {
 			stepSize *= scale * scale

@@ -183,7 +183,7 @@ class FeatureNet:
             progress: bool = True) -> "FeatureNet":
         """Train by softmax cross-entropy with Adam, one epoch per call into Go (Ctrl-C
         stops between epochs); per-epoch (loss, accuracy) go to history_. Returns self."""
-        from ._progress import bar
+        from ._chunks import bar
 
         Xf = self._images(X)
         lab = self._labels(labels, Xf.shape[0])

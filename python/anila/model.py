@@ -691,8 +691,8 @@ def new_model(dim, *, data=None, **params) -> Model:
     (iterations is kept for a later fit_more's bookkeeping only). With data (points (n, d) or
     images), what depends on the data is taken from it as `train` does: the MLP's input
     standardisation, step_size and threshold per unit of its scale, the clamp and noise
-    boxes. Without data, standardisation is the identity, clamp='auto' or 'data' means no
-    clamp and chains started from noise use the box [-1, 1]."""
+    boxes. Without data there is nothing to standardise by (the net sees x as it is),
+    clamp='auto' or 'data' means no clamp and chains started from noise use the box [-1, 1]."""
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         shape = (check_int("dim", dim, 1, 1 << 24),)
     elif hasattr(dim, "__len__") and len(dim) == 3:

@@ -251,14 +251,13 @@ def optimizer_for(module, model_or_params):
     return torch.optim.SGD(module.parameters(), lr=p["lr"], momentum=p["momentum"])
 
 
-def sampler_kwargs(params: dict) -> dict:
-    """The langevin_step keywords of resolved anila parameters (model.params)."""
-    clamp = params.get("_clamp_box")
-    if clamp is not None and not clamp[0] < clamp[1]:
-        clamp = None
-    return dict(sampler=params["sampler"], step_size=params["step_size"], threshold=params["threshold"],
-                noise_scale=params["noise_scale"], anisotropy=params["anisotropy"], channels=params["channels"],
-                adjusted=params["adjusted"], clamp=clamp)
+def sampler_kwargs(model) -> dict:
+    """The langevin_step keywords of an anila model's training sampler, as Go holds it
+    (model.config["Sampler"]: step size and threshold in data units, the clamp box)."""
+    c = model.config["Sampler"]
+    clamp = (c["Lo"], c["Hi"]) if c["Lo"] < c["Hi"] else None
+    return dict(sampler=c["Method"], step_size=c["StepSize"], threshold=c["Threshold"], noise_scale=c["NoiseScale"],
+                anisotropy=c["Anisotropy"], channels=c["Channels"], adjusted=c["Adjusted"], clamp=clamp)
 
 
 __all__ = ["Residual", "module_for", "to_torch", "flat_parameters", "flat_gradients", "energy_and_grad", "step_sizes",

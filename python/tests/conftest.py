@@ -10,6 +10,10 @@ import pytest
 
 import anila
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "quality: a long training-quality run: in `make test-quality`, not in `make test`")
+
+
 FAST = dict(hidden=(16, 16), steps=5, batch_size=64, buffer_size=500, progress=False)
 
 

@@ -295,3 +295,29 @@ def test_docs_name_every_history_field(small_model):
     assert set(re.findall(r"`(\w+)`", row.split("|")[2])) == fields
     doc = anila.Model.history.__doc__
     assert set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:gap|accept|seconds|clipped|iteration)\b", doc)) >= fields
+
+
+def test_no_import_circles_in_the_package():
+    """No module of python/anila imports, directly or through others, a module that imports
+    it back: function-local imports count too."""
+    import ast
+
+    pkg = os.path.dirname(anila.__file__)
+    mods = {f[:-3] for f in os.listdir(pkg) if f.endswith(".py")}
+    graph = {}
+    for m in mods:
+        deps = set()
+        for n in ast.walk(ast.parse(open(os.path.join(pkg, m + ".py")).read())):
+            if isinstance(n, ast.ImportFrom) and n.level == 1:
+                deps |= {n.module.split(".")[0]} if n.module else {a.name for a in n.names}
+        graph[m] = deps & mods
+
+    def reach(m, seen):
+        for d in graph[m]:
+            if d not in seen:
+                seen.add(d)
+                reach(d, seen)
+        return seen
+
+    circles = sorted(m for m in mods if m in reach(m, set()))
+    assert not circles, {m: sorted(graph[m]) for m in circles}

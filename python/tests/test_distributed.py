@@ -102,6 +102,7 @@ def test_averaged_gradient_is_the_mean_of_the_ranks_gradients(mpi, tmp_path, n):
     assert r["max_abs_diff"] <= 1e-12 * max(1.0, r["grad_scale"]), r
 
 
+@pytest.mark.quality
 def test_two_ranks_train_as_well_as_one_with_twice_the_batch(mpi, tmp_path):
     """Rings, 2000 iterations, seeds 1-3: 2 ranks × batch 64 reach the held-out MMD and NLL of
     1 rank × batch 128: their mean lies within the 1-rank runs' spread (max − min over
@@ -213,6 +214,9 @@ def test_torch_comm_needs_an_initialised_group(torchrun, rings):
         pytest.skip("a process group is already initialised here")
     with pytest.raises(ValueError, match="init_process_group"):
         anila.train(rings, comm="torch", iterations=1, progress=False)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_mpi_example_runs(mpi, tmp_path):

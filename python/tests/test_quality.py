@@ -3,6 +3,7 @@ modes leave the model's mode weights to chance; the data-driven jumps (the defau
 chains move between modes, so the weights are learned."""
 
 import numpy as np
+import pytest
 
 import anila
 
@@ -29,6 +30,7 @@ def test_mode_weights_are_learned():
     assert all(0.55 <= v <= 0.95 for v in masses), masses
 
 
+@pytest.mark.quality
 def test_defaults_reach_the_toy_target():
     """The defaults' whole run on two moons, seed 1 (K = 40, 6,600 iterations, about 48 s):
     held-out NLL within 0.1 nat (the issue's target) of the true density's (KL(true ‖ model),

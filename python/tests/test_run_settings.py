@@ -71,7 +71,7 @@ def test_bad_parameters_name_themselves(rings, params, exc, message):
 def test_new_model_standardises_from_its_data():
     """new_model(standardize=True) with data standardises as train does (the flag used to be
     kept and ignored): the net sees (x − mean)/s with s the RMS of the coordinates' sd, and
-    step_size and threshold left out are per unit of s. Without data it is the identity."""
+    step_size and threshold left out are per unit of s. Without data the net sees x as it is.""" 
     X = np.random.default_rng(0).normal(size=(500, 3)) * [1.0, 4.0, 9.0] + [5.0, -2.0, 0.0]
     m = anila.new_model(3, data=X, seed=1)
     s = float(np.sqrt(np.mean(X.std(axis=0) ** 2)))
@@ -83,7 +83,7 @@ def test_new_model_standardises_from_its_data():
     # the same net on standardised inputs: energies of X equal energies of the identity-
     # standardised model on (X − mean)/s
     plain = anila.new_model(3, seed=1, dtype="float64")
-    assert plain.arch["in_scale"] == 1
+    assert not plain.arch.get("in_scale")
     z = (X - X.mean(axis=0)) / s
     m64 = anila.new_model(3, data=X, seed=1, dtype="float64")
     np.testing.assert_allclose(m64.energy(X), plain.energy(z), rtol=1e-10, atol=1e-12)

@@ -85,7 +85,7 @@ def test_weights_round_trip():
 
 
 def _cfg(m, s):
-    kw = at.sampler_kwargs(m.params)
+    kw = at.sampler_kwargs(m)
     kw.update(s)
     kw["channels"] = 2 if s["anisotropy"] == "pixel" else 1
     return kw
@@ -130,7 +130,7 @@ def test_training_iteration_matches(dtype, optimizer, sampler):
     mod = m.to_torch()
     opt = at.optimizer_for(mod, m)
     rng = np.random.default_rng(4)
-    cfg = at.sampler_kwargs(m.params)
+    cfg = at.sampler_kwargs(m)
     beta = m.params["ema"]
     assert beta > 0  # the point default: the model's energy uses a moving average of the parameters
     avg = at.flat_parameters(mod).astype(np.float64)
@@ -162,7 +162,7 @@ def test_training_iteration_with_grad_clip():
     mc.set_parameters(m.parameters())
     mc.train_step(batch, z0, xi)
     at.train_iteration(mod, opt, torch.from_numpy(batch), torch.from_numpy(z0), torch.from_numpy(xi),
-                       grad_clip=0.05, **at.sampler_kwargs(m.params))
+                       grad_clip=0.05, **at.sampler_kwargs(m))
     assert relmax(mc.parameters(training=True), at.flat_parameters(mod)) < 1e-10
     m2.train_step(batch, z0, xi)  # unclipped differs
     assert relmax(m2.parameters(training=True), mc.parameters(training=True)) > 1e-6
@@ -278,7 +278,7 @@ def test_conv_chains_match(kind, shape, s):
     z_a, info = m.sample(n, steps=steps, init=z0, noise=xi, uniforms=u, return_info=True)
     assert z_a.shape == (n, *shape)
     z_t = at.run_chains(mod, torch.from_numpy(z0.reshape(n, d)), torch.from_numpy(xi),
-                        None if u is None else torch.from_numpy(u), **at.sampler_kwargs(m.params))
+                        None if u is None else torch.from_numpy(u), **at.sampler_kwargs(m))
     assert relmax(z_a.reshape(n, d), z_t.numpy()) < TOL["float64"]["chain"]
     if s["sampler"] == "anila":
         assert info["clipped"] > 0  # the threshold is active, so AniLA's γ varies
@@ -296,7 +296,7 @@ def test_conv_training_iteration_matches(kind, shape, s):
     m = make_conv(kind, shape, **s)
     mod = m.to_torch()
     opt = at.optimizer_for(mod, m)
-    cfg = at.sampler_kwargs(m.params)
+    cfg = at.sampler_kwargs(m)
     if "clamp" in s:
         assert cfg["clamp"] == s["clamp"]
     l2 = m.params["l2"]
