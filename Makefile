@@ -83,7 +83,7 @@ test: setup test-go test-python test-wheel
 test-go:
 	$(GO_BLAS_ENV) $(GO) vet $(GO_TAGS) ./anila/... ./capi/...
 	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/...
-	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/ ./anila/sampler/
+	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/
 
 test-python:

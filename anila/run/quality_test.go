@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/anila-ebm/anila/anila/data"
-	"github.com/anila-ebm/anila/anila/metric"
 	"github.com/anila-ebm/anila/anila/nn"
 	"github.com/anila-ebm/anila/anila/sampler"
 	"github.com/anila-ebm/anila/anila/train"
@@ -16,18 +15,22 @@ import (
 // defaults' whole run).
 var qualityTier = flag.String("quality", "quick", "training-quality tier: quick or full")
 
-// TestDefaultsImproveMMD trains what the run table's defaults resolve to for toy data (no
+// TestDefaultsLearnTheData trains what the run table's defaults resolve to for toy data (no
 // parameter given: the standardised 3×128 SiLU MLP, K = 40, jumps, the parameters' average)
-// and requires MMD² to held-out data (σ = 0.2, after 100 more sampler steps from the buffer)
-// to fall well below the untrained model's. The quick tier trains 600 iterations, the full
-// tier the default 6,600.
-func TestDefaultsImproveMMD(t *testing.T) {
+// and requires the model to put its mass on the data: the mean energy of held-out points must
+// exceed the mean energy of uniform noise on the data's bounding box by a margin (an untrained
+// net gives about 0). The quick tier trains 200 iterations, the full tier the default 6,600.
+func TestDefaultsLearnTheData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two models")
 	}
 	if nn.PureGo() {
 		t.Skip("training is chaotic: the targets hold for the cblas build; run with -tags cblas")
 	}
+	// Measured after 200 iterations (seed 1): rings 1.97, 8 Gaussians 1.86, the same with
+	// OpenBLAS's Haswell and Prescott kernels; an untrained net gives 0.00. A trainer that
+	// does not learn stays near 0, so the bound is half the measurement, for both tiers.
+	const want = 1.0
 	for _, set := range []string{"rings", "8gaussians"} {
 		t.Run(set, func(t *testing.T) {
 			t.Parallel()
@@ -41,63 +44,59 @@ func TestDefaultsImproveMMD(t *testing.T) {
 			}
 			iters := r.Plan.Iterations
 			if *qualityTier == "quick" {
-				iters = 600
+				iters = 200
 			}
 			x32 := make([]float32, len(x))
 			for i, v := range x {
 				x32[i] = float32(v)
 			}
-			untrained, err := train.New[float32](r.Config, r.Arch, x32, 10000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := mmdOfBuffer(t, untrained, held)
 			tr, err := train.New[float32](r.Config, r.Arch, x32, 10000)
 			if err != nil {
 				t.Fatal(err)
 			}
+			before := dataOverNoise(tr, held)
 			if _, err := tr.Run(iters, nil); err != nil {
 				t.Fatal(err)
 			}
-			after := mmdOfBuffer(t, tr, held)
-			ratio := before / math.Max(after, 1e-12)
-			t.Logf("%s, %d iterations: MMD² %.5f -> %.5f (%.1fx)", set, iters, before, after, ratio)
-			if ratio < 4 {
-				t.Errorf("the defaults reduced MMD² %.2fx, want >= 4x", ratio)
+			after := dataOverNoise(tr, held)
+			t.Logf("%s, %d iterations: mean f(held-out) − mean f(noise) %.3f -> %.3f", set, iters, before, after)
+			if after < want {
+				t.Errorf("the defaults' model favours held-out data over noise by %.3f, want >= %g", after, want)
 			}
 		})
 	}
 }
 
-// mmdOfBuffer draws 1000 chains from the trainer's replay buffer (noise for an untrained
-// one), runs 100 sampler steps on the model's energy and returns MMD² (σ = 0.2) to held.
-func mmdOfBuffer(t *testing.T, tr *train.Trainer[float32], held []float64) float64 {
-	t.Helper()
-	n, d := 1000, tr.Dim()
-	src := sampler.NewRandSource[float32](99)
-	z := make([]float32, n*d)
-	rows := len(tr.Buffer) / d
-	lo, hi := tr.Config.NoiseLo, tr.Config.NoiseHi
-	for k := 0; k < n; k++ {
-		if tr.Iter == 0 {
-			for i := 0; i < d; i++ {
-				z[k*d+i] = float32(lo + (hi-lo)*src.Rand.Float64())
-			}
-			continue
+// dataOverNoise is mean f(held) − mean f(z) over 2000 points z uniform on the bounding box of
+// held, with the energy the model uses (the parameters' average under EMA).
+func dataOverNoise(tr *train.Trainer[float32], held []float64) float64 {
+	d := tr.Dim()
+	e := nn.NewNetEnergy(tr.Net, tr.ModelParams())
+	mean := func(x []float32) float64 {
+		n := len(x) / d
+		f := make([]float32, n)
+		e.Forward(x, n, f)
+		s := 0.0
+		for _, v := range f {
+			s += float64(v)
 		}
-		j := src.Rand.IntN(rows)
-		copy(z[k*d:(k+1)*d], tr.Buffer[j*d:(j+1)*d])
+		return s / float64(n)
 	}
-	if _, err := sampler.Run(tr.Config.Sampler, nn.NewNetEnergy(tr.Net, tr.ModelParams()), z, n, 100, src); err != nil {
-		t.Fatal(err)
+	h := make([]float32, len(held))
+	for i, v := range held {
+		h[i] = float32(v)
 	}
-	z64 := make([]float64, len(z))
-	for i, v := range z {
-		z64[i] = float64(v)
+	src := sampler.NewRandSource[float32](99)
+	z := make([]float32, 2000*d)
+	lo, hi := make([]float64, d), make([]float64, d)
+	for j := range lo {
+		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
 	}
-	v, err := metric.MMD2(z64, n, held, len(held)/d, d, 0.2)
-	if err != nil {
-		t.Fatal(err)
+	for i, v := range held {
+		lo[i%d], hi[i%d] = math.Min(lo[i%d], v), math.Max(hi[i%d], v)
 	}
-	return v
+	for i := range z {
+		z[i] = float32(lo[i%d] + (hi[i%d]-lo[i%d])*src.Rand.Float64())
+	}
+	return mean(h) - mean(z)
 }

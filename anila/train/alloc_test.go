@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/anila-ebm/anila/anila/data"
 	"github.com/anila-ebm/anila/anila/nn"
 	"github.com/anila-ebm/anila/anila/sampler"
 )
@@ -26,15 +25,7 @@ func reserveHistory(h *History, n int) {
 // WaitGroup) do not.
 func iterationAllocs[T nn.Float](t *testing.T, cfg Config) float64 {
 	t.Helper()
-	x64, _ := data.Toy("8gaussians", 2000, 1)
-	x := make([]T, len(x64))
-	for i, v := range x64 {
-		x[i] = T(v)
-	}
-	tr, err := New[T](cfg, smallArch, x, 2000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := toyTrainer[T](t, cfg)
 	if _, err := tr.Run(3, nil); err != nil { // warm-up: scratch grows, the jump's data subset is built
 		t.Fatal(err)
 	}

@@ -114,8 +114,8 @@ func qualityRuns(t *testing.T) (seeds []uint64, want float64) {
 // TestTrainingImprovesMMD trains on rings and 8 Gaussians with SGLD and AniLA, over the
 // seeds of the tier (qualityRuns), and requires the median MMD² reduction to reach its target.
 func TestTrainingImprovesMMD(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains twenty-four models (seventy-two with -quality=full)")
+	if *qualityTier != "full" {
+		t.Skip("trains thirty-six models: make test-quality (-quality=full); make test trains the defaults briefly (anila/run)")
 	}
 	seeds, want := qualityRuns(t)
 	if nn.PureGo() {
