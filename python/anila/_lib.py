@@ -9,6 +9,7 @@ the process.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import threading
 
@@ -25,6 +26,24 @@ except ImportError as exc:  # pragma: no cover - a broken install
 
 _PID = os.getpid()
 _lock = threading.Lock()
+
+
+def _fork_safe_gc_callbacks() -> None:
+    """gopy's module asks Go for a collection at every Python garbage collection; in a child
+    forked from this process, Go cannot run and that call would hang the child. Keep the
+    callback for this process only."""
+    for cb in list(gc.callbacks):
+        if getattr(cb, "__name__", "") == "_gopy_gc_cb":
+            gc.callbacks.remove(cb)
+
+            def go_gc(phase, info, _cb=cb):
+                if os.getpid() == _PID:
+                    _cb(phase, info)
+
+            gc.callbacks.append(go_gc)
+
+
+_fork_safe_gc_callbacks()
 
 _c_ll = ctypes.c_longlong
 _vp = ctypes.c_void_p

@@ -24,7 +24,7 @@ def _text(cell):
 
 
 #: The notebook's training budget here (its own is the defaults' 6,600 iterations).
-ITERATIONS = 300
+ITERATIONS = 100
 BUDGET = 'iterations = anila.model_defaults()["iterations"]   # 6,600'
 
 

@@ -67,7 +67,7 @@ def test_large_standardised_model_saves(tmp_path):
     """A standardised MLP on d = 30,000 saves and loads (its settings once, in Go's header; a
     JSON note of them used to pass its 1 MiB limit above d ≈ 26,000)."""
     X = np.random.default_rng(1).normal(size=(20, 30_000)).astype(np.float32)
-    m = anila.new_model(30_000, data=X, hidden=(4,), seed=0)
+    m = anila.new_model(30_000, data=X, hidden=(4,), batch_size=8, buffer_size=16, seed=0)
     m.save(tmp_path / "big.anila")
     back = anila.load(tmp_path / "big.anila")
     np.testing.assert_array_equal(back.energy(X[:3]), m.energy(X[:3]))

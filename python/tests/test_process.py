@@ -76,3 +76,25 @@ def test_models_are_freed(rings):
         del m
     gc.collect()
     assert capi.LiveHandles() == before
+
+
+def test_forked_child_survives_garbage_collection(small_model):
+    """A forked child that collects garbage does not hang: gopy asks Go for a collection at
+    every Python collection, which a forked child must not do (Go cannot run there)."""
+    import gc
+
+    def child(q):
+        gc.collect()
+        q.put("collected")
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    try:
+        assert q.get(timeout=60) == "collected"
+    finally:
+        p.join(timeout=10)
+        if p.is_alive():
+            p.kill()
+    assert p.exitcode == 0
