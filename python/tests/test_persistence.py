@@ -41,7 +41,9 @@ def test_files_of_the_previous_format_load_and_resume(tmp_path):
     shutil.copy(src, path)
     m = anila.load(path)
     X = anila.datasets.two_moons(500, seed=0)
-    np.testing.assert_array_equal(m.energy(X[:8]), np.load(os.path.join(DATA, "format2_checkpoint.energies.npy")))
+    # float32 energies: other OpenBLAS kernels round differently (7e-7 relative with Prescott's)
+    np.testing.assert_allclose(m.energy(X[:8]), np.load(os.path.join(DATA, "format2_checkpoint.energies.npy")),
+                               rtol=1e-5, atol=1e-7)
     assert m.plan["iterations"] == 30 and m.plan["checkpoint_every"] == 10
     assert m.params["hidden"] == (16, 16) and m.params["steps"] == 5
     noted = "/tmp/old_ckpt.anila"  # where the note says the run checkpointed
