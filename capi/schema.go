@@ -61,13 +61,8 @@ func Defaults(energy string) (s string, err error) {
 	if err := json.Unmarshal([]byte(energy), &e); err != nil {
 		return "", fmt.Errorf(`energy must be JSON {"energy": name, "layers": [...]}: %v`, err)
 	}
-	p, _ := run.Lookup("energy")
-	found := false
-	for _, c := range p.Choices {
-		found = found || c == e.Energy
-	}
-	if !found {
-		return "", fmt.Errorf("energy must be one of %v, got %q", p.Choices, e.Energy)
+	if err := run.CheckChoice("energy", e.Energy); err != nil {
+		return "", pyErr(err)
 	}
 	b, err := json.Marshal(run.Defaults(e.Energy, e.Layers))
 	return string(b), err

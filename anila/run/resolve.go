@@ -89,9 +89,10 @@ func (s settings) float(name string) float64 { return s[name].(float64) }
 func (s settings) bool(name string) bool     { return s[name].(bool) }
 func (s settings) str(name string) string    { return s[name].(string) }
 func (s settings) box(name string) Box       { return s[name].(Box) }
-func (s settings) given(p map[string]any, name string) bool {
-	v, ok := p[name]
-	return ok && v != nil
+
+// isGiven reports whether the user gave parameter name a value (null means not given).
+func isGiven(params map[string]any, name string) bool {
+	return params[name] != nil
 }
 
 // Resolve decides a run: it fills every parameter not given with the table's default for
@@ -153,11 +154,7 @@ func Resolve(r Request) (Resolved, error) {
 		}
 		v, ok := given[p.Name]
 		if !ok || (v == nil && !p.Nullable) {
-			v = p.defaultOf(image)
-			if b, isBox := v.(string); isBox && p.Kind == "box" {
-				v = b
-			}
-			v = plain(v)
+			v = plain(p.defaultOf(image))
 		}
 		val, err := p.value(v)
 		if err != nil {
@@ -221,10 +218,10 @@ func Resolve(r Request) (Resolved, error) {
 		for j := range shift {
 			shift[j] = data.Mean(j)
 		}
-		if !s.given(given, "step_size") {
+		if !isGiven(given, "step_size") {
 			stepSize *= scale * scale
 		}
-		if !s.given(given, "threshold") {
+		if !isGiven(given, "threshold") {
 			threshold /= scale
 		}
 	}

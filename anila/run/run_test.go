@@ -116,6 +116,7 @@ func TestErrorsNameParameterAndValue(t *testing.T) {
 		{`{"lr": 0}`, false, "lr must be > 0.0, got 0.0"},
 		{`{"lr": true}`, true, "lr must be a number, got True"},
 		{`{"ema": 1}`, false, "ema must be < 1.0, got 1.0"},
+		{`{"l2": -1e-05}`, false, "l2 must be >= 0.0, got -1e-05"},
 		{`{"sampler": "mala"}`, false, "sampler must be one of ['anila', 'sgld'], got 'mala'"},
 		{`{"adjusted": 1}`, true, "adjusted must be True or False, got 1"},
 		{`{"hidden": [16, 0]}`, false, "hidden[1] must be >= 1, got 0"},

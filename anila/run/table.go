@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/anila-ebm/anila/anila/sampler"
@@ -111,6 +112,17 @@ func Lookup(name string) (Param, bool) {
 		}
 	}
 	return Param{}, false
+}
+
+// CheckChoice checks value against the table's entry of the parameter name (a "choice"), with
+// the table's error.
+func CheckChoice(name, value string) error {
+	p, ok := Lookup(name)
+	if !ok {
+		return fmt.Errorf("run: no parameter %q", name)
+	}
+	_, err := p.value(value)
+	return err
 }
 
 // defaultOf is the parameter's default for point data or for images.

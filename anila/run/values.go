@@ -93,11 +93,7 @@ func pyFloat(f float64) string {
 	case f == math.Trunc(f) && math.Abs(f) < 1e16:
 		return strconv.FormatFloat(f, 'f', 1, 64)
 	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if e := strings.IndexByte(s, 'e'); e >= 0 && len(s) > e+2 && (s[e+2] == '0') {
-		s = s[:e+2] + s[e+3:] // Go writes e-05 as Python does; keep two digits
-	}
-	return s
+	return strconv.FormatFloat(f, 'g', -1, 64) // Go writes exponents as Python does: 1e-05, 1e+16
 }
 
 func pyList(choices []string) string {

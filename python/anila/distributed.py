@@ -157,13 +157,11 @@ class Communicator(Coordinator):
             raise ValueError("data-parallel training cannot start: " + "; ".join(failed))
 
     def merge_summary(self, flat):
-        out = np.ascontiguousarray(flat, dtype=np.float64).copy()
+        out = np.array(flat, dtype=np.float64)  # a copy; its slices are contiguous, reduced in place
         d = (out.size - 1) // 4
         self.allreduce(out[:1 + 2 * d], "sum")
-        lo, hi = out[1 + 2 * d:1 + 3 * d].copy(), out[1 + 3 * d:].copy()
-        self.allreduce(lo, "min")
-        self.allreduce(hi, "max")
-        out[1 + 2 * d:1 + 3 * d], out[1 + 3 * d:] = lo, hi
+        self.allreduce(out[1 + 2 * d:1 + 3 * d], "min")
+        self.allreduce(out[1 + 3 * d:], "max")
         return out
 
     def agree_on_settings(self, settings):

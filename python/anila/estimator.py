@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
-from . import convert, nn, settings
-from .model import Model, train
+from . import settings
+from .model import Model, energy_layers, train
 
 
 class EBM:
@@ -37,7 +35,7 @@ class EBM:
             if energy is None or isinstance(energy, str):
                 defaults = settings.defaults(energy or "mlp")
             else:
-                defaults = settings.defaults("layers", _layers(energy))
+                defaults = settings.defaults("layers", energy_layers(energy)[0])
         except (TypeError, ValueError):
             defaults = settings.defaults()  # a bad energy is reported by fit; get_params stays total
         return {"progress": self.progress, **defaults, **given}
@@ -88,12 +86,3 @@ def _check_names(params: dict, exc: type) -> None:
     if unknown:
         raise exc(f"invalid parameter(s) {unknown} for EBM; valid parameters are {sorted(valid)}")
 
-
-def _layers(energy) -> list:
-    """The layer specs of an energy given as an object (anila.nn or a torch module)."""
-    if isinstance(energy, nn.Layer):
-        return (energy if isinstance(energy, nn.Sequential) else nn.Sequential(energy)).specs()
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(energy, torch.nn.Module):
-        return convert.layers_of(energy)[0]
-    raise TypeError(f"energy must be a name, an anila.nn.Sequential or a torch.nn.Module, got {type(energy).__name__}")

@@ -488,7 +488,10 @@ def _examples(X):
     Go's to check."""
     if isinstance(X, (str, bytes)):
         raise TypeError(f"X must be an array of floats, got {type(X).__name__}")
-    arr = X if isinstance(X, np.ndarray) else np.asarray(X) if not _is_ragged(X) else X
+    try:
+        arr = np.asarray(X)
+    except Exception:  # noqa: BLE001 - ragged lists and the like: as_points names the problem
+        arr = X
     if isinstance(arr, np.ndarray) and arr.ndim in (3, 4):
         if arr.ndim == 3:
             arr = arr[:, None]
@@ -496,14 +499,6 @@ def _examples(X):
         return as_points(arr.reshape(arr.shape[0], -1), "X", _float_dtype(arr)), shape
     pts = as_points(arr, "X", _float_dtype(arr))
     return pts, (pts.shape[1],)
-
-
-def _is_ragged(X) -> bool:
-    try:
-        np.asarray(X)
-        return False
-    except Exception:  # noqa: BLE001 - as_points names the problem
-        return True
 
 
 def _float_dtype(arr):
@@ -543,22 +538,28 @@ def _check_seconds(max_seconds):
     return check_float("max_seconds", max_seconds, 0, lo_open=True)
 
 
+def energy_layers(energy):
+    """(layer specs, flat weights or None) of an energy given as an object: an
+    anila.nn.Sequential or layer (no weights), or a torch.nn.Module read by anila.convert."""
+    if isinstance(energy, nn.Layer):
+        return (energy if isinstance(energy, nn.Sequential) else nn.Sequential(energy)).specs(), None
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(energy, torch.nn.Module):
+        raise TypeError(f"energy must be a name ('mlp', 'convnet', 'vanilla'), an anila.nn.Sequential "
+                        f"or a torch.nn.Module, got {type(energy).__name__}")
+    return convert.layers_of(energy)
+
+
 def _given(params: dict):
     """The parameters as JSON carries them to Go, with an energy given as an object
-    (anila.nn.Sequential or layer, torch.nn.Module) turned into energy="layers" and its layer
-    specs; and the torch module with its weights (or None)."""
+    (`energy_layers`) turned into energy="layers" and its layer specs; and the torch module
+    with its weights (or None)."""
     params = dict(params)
     module = None
     energy = params.get("energy")
     if energy is not None and not isinstance(energy, str):
-        if isinstance(energy, nn.Layer):
-            specs = (energy if isinstance(energy, nn.Sequential) else nn.Sequential(energy)).specs()
-        else:
-            torch = sys.modules.get("torch")
-            if torch is None or not isinstance(energy, torch.nn.Module):
-                raise TypeError(f"energy must be a name ('mlp', 'convnet', 'vanilla'), an anila.nn.Sequential "
-                                f"or a torch.nn.Module, got {type(energy).__name__}")
-            specs, weights = convert.layers_of(energy)
+        specs, weights = energy_layers(energy)
+        if weights is not None:
             module = (weights, energy)
             params.setdefault("data_init", False)  # keep the module's weights as they are
             params.setdefault("dtype", str(weights.dtype))
@@ -627,8 +628,7 @@ def train(X, *, progress: bool = True, callback=None, checkpoint=None, checkpoin
     except (ValueError, TypeError) as exc:
         err = exc
     c.check(err)
-    c.agree_on_settings({"dim": model.dim, **{k: v for k, v in model.params.items() if k != "seed"},
-                         "seed": model.plan["seed"]})
+    c.agree_on_settings({"dim": model.dim, **model.params})  # params' seed is the run's, not the rank's
     model._set_data(np.ascontiguousarray(X, dtype=model.dtype))
     if path is not None and every:
         gocall(capi.RecordCheckpoints, model._handle(), every)
