@@ -85,6 +85,55 @@ func (a *Anisotropy) UnmarshalJSON(b []byte) (err error) {
 	return err
 }
 
+// Mass is HMC's mass matrix, diagonal: its inverse scales how far each coordinate moves.
+type Mass int
+
+const (
+	// IdentityMass moves every coordinate alike.
+	IdentityMass Mass = iota
+	// DiagMass is estimated during a warm-up from the draws' variances (M⁻¹ᵢ = Var zᵢ), as
+	// Stan does; without a warm-up it stays the identity.
+	DiagMass
+	// GradientMass is AniLA's rule carried to HMC, estimated during a warm-up from the
+	// gradient's scale: M⁻¹ᵢ = b / max(b, rms ∂f/∂zᵢ) with b the threshold.
+	GradientMass
+)
+
+// String is the mass's name as the Python API spells it.
+func (m Mass) String() string {
+	switch m {
+	case IdentityMass:
+		return "identity"
+	case DiagMass:
+		return "diag"
+	case GradientMass:
+		return "gradient"
+	}
+	return fmt.Sprintf("mass(%d)", int(m))
+}
+
+// ParseMass maps "identity", "diag" or "gradient" to a Mass.
+func ParseMass(s string) (Mass, error) {
+	switch s {
+	case "identity":
+		return IdentityMass, nil
+	case "diag":
+		return DiagMass, nil
+	case "gradient":
+		return GradientMass, nil
+	}
+	return 0, fmt.Errorf("sampler: unknown mass %q (want \"identity\", \"diag\" or \"gradient\")", s)
+}
+
+// MarshalJSON stores the mass by name.
+func (m Mass) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) }
+
+// UnmarshalJSON reads a name.
+func (m *Mass) UnmarshalJSON(b []byte) (err error) {
+	*m, err = enum.Unmarshal(b, ParseMass, GradientMass)
+	return err
+}
+
 // Config is a sampler's settings; the step is
 //
 //	z ← z + (γ/2)⊙∇f(z) + ε·√γ⊙ξ,  ξ ~ N(0, I)
@@ -104,10 +153,20 @@ type Config struct {
 	Channels int
 	// Adjusted adds a Metropolis–Hastings accept/reject (MALA), exact for a fixed energy.
 	Adjusted bool
-	// Lo and Hi clamp proposals to a box when Lo < Hi; adjusted samplers reject proposals
-	// outside it instead, which makes them exact for the target truncated to the box.
+	// Lo and Hi clamp proposals to a box when Lo < Hi; adjusted samplers (and HMC) reject
+	// proposals outside it instead, which makes them exact for the target truncated to the box.
 	Lo, Hi float64
+	// Leapfrog is HMC's number of leapfrog steps L per step (HMC only); StepSize is then
+	// the leapfrog step h. HMC is always Metropolis-corrected and samples exp(f) exactly:
+	// NoiseScale and Adjusted play no part in it.
+	Leapfrog int `json:",omitempty"`
+	// Mass is HMC's mass matrix (HMC only).
+	Mass Mass `json:",omitempty"`
 }
+
+// Metropolis reports whether a step ends with a Metropolis–Hastings test: adjusted Langevin
+// (MALA) and HMC.
+func (c Config) Metropolis() bool { return c.Adjusted || c.Method == HMC }
 
 func finitePositive(name string, v float64) error {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
@@ -132,7 +191,10 @@ func (c Config) Validate(dim int) error {
 	if math.IsNaN(c.NoiseScale) || math.IsInf(c.NoiseScale, 0) || c.NoiseScale < 0 {
 		return fmt.Errorf("noise_scale must be a finite number >= 0, got %v", c.NoiseScale)
 	}
-	if c.Adjusted && c.NoiseScale == 0 {
+	if c.Mass < IdentityMass || c.Mass > GradientMass {
+		return fmt.Errorf("mass must be \"identity\", \"diag\" or \"gradient\", got %v", c.Mass)
+	}
+	if c.Adjusted && c.NoiseScale == 0 && c.Method != HMC {
 		return fmt.Errorf("noise_scale must be > 0 for an adjusted sampler, got 0")
 	}
 	if c.Anisotropy < PerCoordinate || c.Anisotropy > PerChain {

@@ -7,9 +7,12 @@ import (
 
 // State is a batch of N chains: positions X (N×D, row-major), f at them (N) and ∇f (N×D).
 // The caller owns the buffers; Init fills F and G from X, Step keeps the three consistent.
+// Mask, when not nil (N×D), holds the coordinates where it is true fixed: every step leaves
+// them exactly as they are and draws the others from the conditional p(z_free | z_fixed).
 type State[T Float] struct {
 	X, F, G []T
 	N       int
+	Mask    []bool
 }
 
 // NewState allocates a state for n chains of dimension d.
@@ -25,6 +28,14 @@ type Sampler[T Float] struct {
 
 	gamma, xp, fp, gp, gammaP, noise, u []T
 	accepted                            []bool
+	// p and kin are HMC's momenta (N×D) and kinetic energies (N)
+	p, kin []T
+	// invMass is HMC's diagonal inverse mass (D; nil: the identity)
+	invMass []T
+	// rowScale multiplies each chain's step size (nil: 1), as tempering needs
+	rowScale []T
+	// warm is the warm-up's adaptation while one runs (adapt.go)
+	warm *warmup
 }
 
 // New checks cfg against the energy's dimension and returns a sampler.
@@ -48,11 +59,36 @@ func (s *Sampler[T]) reserve(n, d int) {
 	s.fp = grow(s.fp, n)
 	s.gp = grow(s.gp, n*d)
 	s.noise = grow(s.noise, n*d)
-	if s.Config.Adjusted {
+	if s.Config.Metropolis() || s.warm != nil {
 		s.gammaP = grow(s.gammaP, n*d)
 		s.u = grow(s.u, n)
 		s.accepted = grow(s.accepted, n)
 	}
+}
+
+// SetRowScale makes chain k's step size scale[k] times the configured one (Langevin's γ, or
+// HMC's h); nil puts every chain back at 1. The slice is kept, not copied.
+func (s *Sampler[T]) SetRowScale(scale []T) { s.rowScale = scale }
+
+// InvMass returns HMC's diagonal inverse mass (nil while it is the identity).
+func (s *Sampler[T]) InvMass() []T { return s.invMass }
+
+// SetInvMass sets HMC's diagonal inverse mass (D positive values; nil: the identity).
+func (s *Sampler[T]) SetInvMass(v []T) error {
+	if v == nil {
+		s.invMass = nil
+		return nil
+	}
+	if len(v) != s.Energy.Dim() {
+		return fmt.Errorf("inverse mass has %d values, want the dimension %d", len(v), s.Energy.Dim())
+	}
+	for i, m := range v {
+		if !(m > 0) || math.IsInf(float64(m), 0) {
+			return fmt.Errorf("inverse mass[%d] must be finite and > 0, got %v", i, m)
+		}
+	}
+	s.invMass = append(s.invMass[:0], v...)
+	return nil
 }
 
 // Init evaluates f and ∇f at the chains' positions.
@@ -65,9 +101,22 @@ func (s *Sampler[T]) Init(st *State[T]) {
 }
 
 // stepSizes writes γ for every coordinate of the n×d gradient g into gamma, by the step
-// rule (StepRule) over the units of Config.Anisotropy, and returns the number of units the
-// rule shrank (clipped) and the number of units.
+// rule (StepRule) over the units of Config.Anisotropy, times each chain's row scale, and
+// returns the number of units the rule shrank (clipped) and the number of units.
 func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
+	clipped, units = s.ruleSizes(g, gamma, n, d)
+	if s.rowScale != nil {
+		for k := 0; k < n; k++ {
+			r := s.rowScale[k]
+			for i := k * d; i < (k+1)*d; i++ {
+				gamma[i] *= r
+			}
+		}
+	}
+	return clipped, units
+}
+
+func (s *Sampler[T]) ruleSizes(g, gamma []T, n, d int) (clipped, units int) {
 	c := &s.Config
 	rule := c.Method.Rule()
 	if rule.Constant() {
@@ -138,22 +187,41 @@ func (s *Sampler[T]) stepSizes(g, gamma []T, n, d int) (clipped, units int) {
 	}
 }
 
-// Step moves every chain once, drawing its noise from src, and describes the step.
+// Step moves every chain once, drawing its noise from src, and describes the step. During
+// a warm-up (StartWarmup) it also adapts the step size, and HMC's mass.
 func (s *Sampler[T]) Step(src Source[T], st *State[T]) Info {
+	var info Info
+	if s.Config.Method == HMC {
+		info = s.hmcStep(src, st)
+	} else {
+		info = s.langevinStep(src, st)
+	}
+	if s.warm != nil {
+		s.adapt(&info, st)
+	}
+	return info
+}
+
+func (s *Sampler[T]) langevinStep(src Source[T], st *State[T]) Info {
 	c := &s.Config
 	n, d := st.N, s.Energy.Dim()
 	s.reserve(n, d)
 	x, g := st.X[:n*d], st.G[:n*d]
 	gamma, xp, noise := s.gamma, s.xp, s.noise
+	mask := st.Mask
 
 	clipped, units := s.stepSizes(g, gamma, n, d)
-	info := Info{Accept: 1}
+	info := Info{Accept: 1, AcceptProb: 1, StepSize: c.StepSize, GradEvals: 1}
 	s.describe(&info, g, gamma, n, d, clipped, units)
 	src.Normal(noise)
 	eps := c.NoiseScale
 	clamp := c.Clamped() && !c.Adjusted
 	lo, hi := T(c.Lo), T(c.Hi)
 	for i := range xp {
+		if mask != nil && mask[i] {
+			xp[i] = x[i]
+			continue
+		}
 		gi := gamma[i]
 		v := x[i] + gi/2*g[i] + T(eps*math.Sqrt(float64(gi)))*noise[i]
 		if clamp {
@@ -163,9 +231,14 @@ func (s *Sampler[T]) Step(src Source[T], st *State[T]) Info {
 	}
 	s.Energy.EnergyGrad(xp, n, s.fp, s.gp)
 
-	if c.Adjusted {
-		info.Accept = s.metropolis(src, st, n, d)
-	} else {
+	switch {
+	case c.Adjusted:
+		info.Accept, info.AcceptProb = s.metropolis(src, st, n, d, true)
+	case s.warm != nil:
+		// the would-be Metropolis test, so that the warm-up can tune the step size
+		_, info.AcceptProb = s.metropolis(src, st, n, d, false)
+		fallthrough
+	default:
 		copy(x, xp)
 		copy(st.F[:n], s.fp)
 		copy(g, s.gp)
@@ -173,14 +246,18 @@ func (s *Sampler[T]) Step(src Source[T], st *State[T]) Info {
 	return info
 }
 
-// metropolis accepts or rejects each chain's proposal (MALA with the state-dependent γ of
-// both directions) and returns the acceptance rate.
-func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int) float64 {
+// metropolis computes each chain's MALA acceptance probability (with the state-dependent γ
+// of both directions, over the free coordinates), and when apply is set accepts or rejects
+// the proposals. It returns the acceptance rate and the mean acceptance probability.
+func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int, apply bool) (rate, prob float64) {
 	c := &s.Config
 	s.stepSizes(s.gp, s.gammaP, n, d)
-	src.Uniform(s.u)
+	if apply {
+		src.Uniform(s.u)
+	}
 	eps2 := c.NoiseScale * c.NoiseScale
 	box := c.Clamped()
+	mask := st.Mask
 	acc := 0
 	for k := 0; k < n; k++ {
 		lo, hi := k*d, (k+1)*d
@@ -188,6 +265,9 @@ func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int) float64 {
 		var fwd, back float64
 		inside := true
 		for i := lo; i < hi; i++ {
+			if mask != nil && mask[i] {
+				continue
+			}
 			xi := float64(s.noise[i])
 			fwd -= 0.5*xi*xi + 0.5*math.Log(float64(s.gamma[i]))
 			gpi := float64(s.gammaP[i])
@@ -199,6 +279,10 @@ func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int) float64 {
 			}
 		}
 		logAlpha := float64(s.fp[k]) - float64(st.F[k]) + back - fwd
+		prob += acceptProb(logAlpha, inside)
+		if !apply {
+			continue
+		}
 		ok := inside && !math.IsNaN(logAlpha) && math.Log(float64(s.u[k])) < logAlpha
 		s.accepted[k] = ok
 		if ok {
@@ -208,7 +292,18 @@ func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int) float64 {
 			st.F[k] = s.fp[k]
 		}
 	}
-	return float64(acc) / float64(n)
+	return float64(acc) / float64(n), prob / float64(n)
+}
+
+// acceptProb is min(1, exp(logAlpha)), and 0 for a proposal outside the box or a NaN.
+func acceptProb(logAlpha float64, inside bool) float64 {
+	if !inside || math.IsNaN(logAlpha) {
+		return 0
+	}
+	if logAlpha >= 0 {
+		return 1
+	}
+	return math.Exp(logAlpha)
 }
 
 func (s *Sampler[T]) describe(info *Info, g, gamma []T, n, d, clipped, units int) {
@@ -226,15 +321,7 @@ func (s *Sampler[T]) describe(info *Info, g, gamma []T, n, d, clipped, units int
 	if units > 0 {
 		info.Clipped = float64(clipped) / float64(units)
 	}
-	gn := 0.0
-	for k := 0; k < n; k++ {
-		ss := 0.0
-		for _, v := range g[k*d : (k+1)*d] {
-			ss += float64(v) * float64(v)
-		}
-		gn += math.Sqrt(ss)
-	}
-	info.GradNorm = gn / float64(n)
+	info.GradNorm = meanRowNorm(g, n, d)
 }
 
 // Run starts n chains at x (n×Dim, updated in place), takes the given number of steps with

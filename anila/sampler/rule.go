@@ -91,12 +91,31 @@ func (anilaRule) Validate(c Config) error {
 	return finitePositive("threshold", c.Threshold)
 }
 
-// The built-in rules, registered first so that their Methods are 0 and 1.
+// hmcRule is Hamiltonian Monte Carlo's: L leapfrog steps of size h = StepSize with a
+// diagonal mass, then a Metropolis test (hmc.go). It has no Langevin step size of its own;
+// Gamma reports h so that a step's Info describes it.
+type hmcRule struct{}
+
+// Name, Gamma, Constant and Validate implement StepRule for HMC.
+func (hmcRule) Name() string                               { return "hmc" }
+func (hmcRule) Gamma(c *Config, a float64) (float64, bool) { return c.StepSize, false }
+func (hmcRule) Constant() bool                             { return true }
+func (hmcRule) Validate(c Config) error {
+	if c.Leapfrog < 1 || c.Leapfrog > 1<<20 {
+		return fmt.Errorf("leapfrog must be an int in [1, %d], got %d", 1<<20, c.Leapfrog)
+	}
+	return nil
+}
+
+// The built-in rules, registered first so that their Methods are 0, 1 and 2.
 var (
 	// SGLD uses one scalar step size η for every coordinate.
 	SGLD = RegisterRule(sgldRule{})
 	// AniLA uses γ = η·b / max(b, |g|), per coordinate, pixel or chain.
 	AniLA = RegisterRule(anilaRule{})
+	// HMC takes Leapfrog leapfrog steps of size StepSize with a diagonal mass and a
+	// Metropolis test.
+	HMC = RegisterRule(hmcRule{})
 )
 
 // UnitMagnitudes appends to dst the gradient magnitude a of every unit of the n×d gradient

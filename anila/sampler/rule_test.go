@@ -52,7 +52,7 @@ func TestRegisteredRule(t *testing.T) {
 			}
 		}
 	}
-	if _, err := sampler.ParseMethod("hmc"); err == nil || !strings.Contains(err.Error(), `"anila", "anila-generic", "sgld"`) {
+	if _, err := sampler.ParseMethod("nuts"); err == nil || !strings.Contains(err.Error(), `"anila", "anila-generic", "hmc", "sgld"`) {
 		t.Fatalf("unknown name: %v", err)
 	}
 	if err := (sampler.Config{Method: 99, StepSize: 1, NoiseScale: 1, Channels: 1}).Validate(0); err == nil {
