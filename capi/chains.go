@@ -25,7 +25,12 @@ type chains interface {
 	// stepFixed takes steps with the given noise: normals (steps×n×dim) and, for adjusted
 	// samplers, uniforms (steps×n), pointing to arrays of the chains' dtype.
 	stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error
-	info() sampler.Info
+	info() chainsInfo
+	sampling() run.Sampling
+	// setMask fixes the coordinates where mask (n×dim bytes, nonzero: fixed) is set
+	setMask(mask unsafe.Pointer, n int) error
+	// trace takes kept steps, writing the positions after each (steps×n×dim values)
+	trace(steps int, p unsafe.Pointer, n int) error
 	stop() *atomic.Bool
 	config() sampler.Config
 }
@@ -35,19 +40,20 @@ type chainsT[T nn.Float] struct {
 	acquire func(write bool) (func(), error)
 	// stopReq asks a running step call to return after its current step (Stop)
 	stopReq atomic.Bool
-	smp     *sampler.Sampler[T]
-	st      *sampler.State[T]
+	ch      *sampler.Chains[T]
+	plan    run.Sampling
 	src     sampler.RandSource[T]
 	pools   func(how string) ([]T, int, error)
 	ready   bool
-	infoSum sampler.Info
-	steps   int
+	// infoSum and steps cover the kept steps (after the warm-up); warmed counts warm-up steps
+	infoSum       sampler.Info
+	steps, warmed int
 	// failed, when set, reports an error of the energy after a step (a caller's energy
 	// function that raised); the chains stop at that step.
 	failed func() error
 }
 
-func newChainsT[T nn.Float](acquire func(bool) (func(), error), e sampler.Energy[T], cfg sampler.Config, n int, seed uint64,
+func newChainsT[T nn.Float](acquire func(bool) (func(), error), e sampler.Energy[T], plan run.Sampling, n int, seed uint64,
 	pools func(string) ([]T, int, error)) (*chainsT[T], error) {
 	if n < 1 {
 		return nil, fmt.Errorf("n must be >= 1, got %d", n)
@@ -55,36 +61,58 @@ func newChainsT[T nn.Float](acquire func(bool) (func(), error), e sampler.Energy
 	if n > 1<<24 {
 		return nil, fmt.Errorf("n must be <= %d, got %d", 1<<24, n)
 	}
-	smp, err := sampler.New(cfg, e)
+	if r := plan.Tempering.Replicas; r > 1 && n*r > 1<<24 {
+		return nil, fmt.Errorf("n × replicas must be <= %d, got %d × %d", 1<<24, n, r)
+	}
+	ch, err := sampler.NewChains(plan.Sampler, e, n, plan.Tempering)
 	if err != nil {
 		return nil, err
 	}
-	return &chainsT[T]{acquire: acquire, smp: smp, st: sampler.NewState[T](n, e.Dim()), src: sampler.NewRandSource[T](seed), pools: pools}, nil
+	if a := plan.Adaptation(); a.Steps > 0 {
+		if err := ch.StartWarmup(a); err != nil {
+			return nil, err
+		}
+	}
+	return &chainsT[T]{acquire: acquire, ch: ch, plan: plan, src: sampler.NewRandSource[T](seed), pools: pools}, nil
 }
 
 func (c *chainsT[T]) close()                 {}
+func (c *chainsT[T]) sampling() run.Sampling { return c.plan }
 func (c *chainsT[T]) stop() *atomic.Bool     { return &c.stopReq }
-func (c *chainsT[T]) config() sampler.Config { return c.smp.Config }
-func (c *chainsT[T]) dim() int               { return c.smp.Energy.Dim() }
-func (c *chainsT[T]) count() int             { return c.st.N }
+func (c *chainsT[T]) config() sampler.Config { return c.ch.Sampler.Config }
+func (c *chainsT[T]) dim() int               { return c.ch.Sampler.Energy.Dim() }
+func (c *chainsT[T]) count() int             { return c.ch.N }
 
 func (c *chainsT[T]) positions(p unsafe.Pointer, n int, set bool) error {
-	if n != len(c.st.X) {
-		return fmt.Errorf("positions have %d values, the chains hold %d", n, len(c.st.X))
+	x := c.ch.Positions()
+	if n != len(x) {
+		return fmt.Errorf("positions have %d values, the chains hold %d", n, len(x))
 	}
 	s := slice[T](p, n)
 	if set {
-		copy(c.st.X, s)
 		c.ready = false
-	} else {
-		copy(s, c.st.X)
+		return c.ch.SetPositions(s)
 	}
+	copy(s, x)
 	return nil
+}
+
+// setMask fixes the coordinates where mask (n×dim bytes, nonzero: fixed) is set.
+func (c *chainsT[T]) setMask(p unsafe.Pointer, n int) error {
+	if want := c.count() * c.dim(); n != want {
+		return fmt.Errorf("mask has %d values, the chains hold %d", n, want)
+	}
+	b := slice[uint8](p, n)
+	m := make([]bool, n)
+	for i, v := range b {
+		m[i] = v != 0
+	}
+	return c.ch.SetMask(m)
 }
 
 func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 	d := c.dim()
-	x := c.st.X
+	x := make([]T, c.count()*d)
 	r := c.src.Rand
 	switch how {
 	case "noise":
@@ -113,7 +141,7 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 		if rows == 0 {
 			return fmt.Errorf("init=%q: the model has no %s", how, how)
 		}
-		for k := 0; k < c.st.N; k++ {
+		for k := 0; k < c.count(); k++ {
 			j := r.IntN(rows)
 			copy(x[k*d:(k+1)*d], src[j*d:(j+1)*d])
 		}
@@ -121,24 +149,43 @@ func (c *chainsT[T]) initFrom(how string, lo, hi float64) error {
 		return fmt.Errorf("init must be \"noise\", \"normal\", \"buffer\" or \"data\", got %q", how)
 	}
 	c.ready = false
-	return nil
+	return c.ch.SetPositions(x)
 }
 
 func (c *chainsT[T]) step(steps int) error {
-	return c.advance(c.src, steps)
+	return c.advance(c.src, steps, nil)
+}
+
+// trace takes steps kept steps, writing the chains' positions after each into p (steps × n
+// × dim values of the chains' dtype); the warm-up must be over. A step call stopped early
+// (Stop) leaves the rows after the last step taken as they were.
+func (c *chainsT[T]) trace(steps int, p unsafe.Pointer, n int) error {
+	if steps < 0 {
+		return fmt.Errorf("steps must be >= 0, got %d", steps)
+	}
+	nd := c.count() * c.dim()
+	if n != steps*nd {
+		return fmt.Errorf("trace must hold steps×n×dim = %d×%d×%d values, got %d", steps, c.count(), c.dim(), n)
+	}
+	if c.warmed < c.plan.Warmup {
+		return fmt.Errorf("trace: the warm-up has %d steps left", c.plan.Warmup-c.warmed)
+	}
+	out := slice[T](p, n)
+	return c.advance(c.src, steps, func(k int) { copy(out[k*nd:(k+1)*nd], c.ch.Positions()) })
 }
 
 // advance takes steps with noise from src, holding the target's lock, and stops at the
 // first step whose energy evaluation failed, or after the step during which Stop was
 // called (the steps taken stand; the caller sees fewer steps done only through Stop).
-func (c *chainsT[T]) advance(src sampler.Source[T], steps int) error {
+// kept, if not nil, is called after each kept (post-warm-up) step with its index.
+func (c *chainsT[T]) advance(src sampler.Source[T], steps int, kept func(k int)) error {
 	release, err := c.acquire(true)
 	if err != nil {
 		return err
 	}
 	defer release()
 	if !c.ready {
-		c.smp.Init(c.st)
+		c.ch.Init()
 		if err := c.check(); err != nil {
 			return err
 		}
@@ -148,11 +195,19 @@ func (c *chainsT[T]) advance(src sampler.Source[T], steps int) error {
 		if c.stopReq.Load() {
 			return nil
 		}
-		info := c.smp.Step(src, c.st)
+		warming := c.warmed < c.plan.Warmup
+		info := c.ch.Step(src)
 		if err := c.check(); err != nil {
 			return err
 		}
+		if warming {
+			c.warmed++
+			continue
+		}
 		c.infoSum.Add(info)
+		if kept != nil {
+			kept(k)
+		}
 		c.steps++
 	}
 	return nil
@@ -166,11 +221,14 @@ func (c *chainsT[T]) check() error {
 }
 
 func (c *chainsT[T]) stepFixed(steps int, normals unsafe.Pointer, nNormals int, uniforms unsafe.Pointer, nUniforms int) error {
-	src, err := fixedSource[T](c.smp.Config, steps, c.st.N, c.dim(), normals, nNormals, uniforms, nUniforms)
+	if c.plan.Tempering.Replicas > 1 || c.plan.Warmup > 0 {
+		return fmt.Errorf("noise cannot be given to tempered chains or chains with a warm-up")
+	}
+	src, err := fixedSource[T](c.config(), steps, c.count(), c.dim(), normals, nNormals, uniforms, nUniforms)
 	if err != nil {
 		return err
 	}
-	return c.advance(src, steps)
+	return c.advance(src, steps, nil)
 }
 
 // fixedSource wraps caller-given noise (not copied: valid for the call only) after checking
@@ -183,11 +241,11 @@ func fixedSource[T nn.Float](cfg sampler.Config, steps, n, d int, normals unsafe
 		return nil, fmt.Errorf("noise must hold steps×n×dim = %d×%d×%d values, got %d", steps, n, d, nNormals)
 	}
 	wantU := 0
-	if cfg.Adjusted {
+	if cfg.Metropolis() {
 		wantU = steps * n
 	}
 	if nUniforms != wantU {
-		if cfg.Adjusted {
+		if cfg.Metropolis() {
 			return nil, fmt.Errorf("uniforms must hold steps×n = %d×%d values for an adjusted sampler, got %d", steps, n, nUniforms)
 		}
 		return nil, fmt.Errorf("uniforms are only used by adjusted samplers; got %d values", nUniforms)
@@ -195,17 +253,36 @@ func fixedSource[T nn.Float](cfg sampler.Config, steps, n, d int, normals unsafe
 	return &sampler.FixedSource[T]{Normals: slice[T](normals, nNormals), Uniforms: slice[T](uniforms, nUniforms)}, nil
 }
 
-func (c *chainsT[T]) info() sampler.Info {
+// info describes the kept steps so far: sampler.Info's averages, the step size and HMC's
+// inverse mass after the warm-up, and with tempering the ladder and swap rates.
+func (c *chainsT[T]) info() chainsInfo {
 	i := c.infoSum
 	if c.steps > 0 {
 		i.Scale(1 / float64(c.steps))
 	}
-	return i
+	out := chainsInfo{Info: i, StepSize: c.ch.Sampler.Config.StepSize, Warmup: c.warmed, Steps: c.steps}
+	if c.ch.Sampler.Config.Method == sampler.HMC {
+		for _, v := range c.ch.Sampler.InvMass() {
+			out.InvMass = append(out.InvMass, float64(v))
+		}
+	}
+	if c.plan.Tempering.Replicas > 1 {
+		out.Temperatures, out.SwapRates = c.ch.Temperatures(), c.ch.SwapRates()
+	}
+	return out
 }
 
-func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
+// chainsInfo is what ChainsInfo reports of a set of chains.
+type chainsInfo struct {
+	Info                             sampler.Info
+	StepSize                         float64
+	Warmup, Steps                    int
+	InvMass, Temperatures, SwapRates []float64
+}
+
+func (m *modelT[T]) newChains(plan run.Sampling, n int, seed uint64) (chains, error) {
 	e := nn.NewNetEnergy(m.tr.Net, m.tr.ModelParams())
-	return newChainsT[T](m.acquire, e, cfg, n, seed, func(how string) ([]T, int, error) {
+	return newChainsT[T](m.acquire, e, plan, n, seed, func(how string) ([]T, int, error) {
 		if how == "buffer" {
 			if m.tr.Buffer == nil {
 				return nil, 0, fmt.Errorf("init=\"buffer\": the model was not trained with a replay buffer")
@@ -220,25 +297,38 @@ func (m *modelT[T]) newChains(cfg sampler.Config, n int, seed uint64) (chains, e
 func lookupChains(h int64) (chains, error) { return lookupAs[chains](h, "a set of chains") }
 
 // NewChains starts n chains on the energy of handle target (a model or an analytic energy),
-// seeded with seed, sampled with target's sampler (a model's training sampler, or the run
-// table's default sampler for an analytic energy) with the sampler parameters of settings
-// (JSON by the table's names, null meaning "as the target's"; run.ResolveSampler checks
-// them). Their positions are set by InitChains or by the data plane before the first step.
-func NewChains(target int64, settings string, n int, seed int64) (h int64, err error) {
+// seeded with seed, for a sampling run described by request, JSON {"params": {...},
+// "steps": kept steps, "fixed_noise": bool}: the sampling parameters by the table's names
+// (null meaning "as the target's": a model's training sampler, or the run table's default
+// sampler for an analytic energy), checked and completed by run.ResolveSampling (the
+// warm-up, its adaptation, tempering). ChainsPlan tells the warm-up's length. Their
+// positions are set by InitChains or by the data plane before the first step.
+func NewChains(target int64, request string, n int, seed int64) (h int64, err error) {
 	defer guard(&err)
 	ev, err := lookupEvaluator(target)
 	if err != nil {
 		return 0, err
 	}
-	given, err := decodeSettings(settings)
+	var req struct {
+		Params     json.RawMessage `json:"params"`
+		Steps      int             `json:"steps"`
+		FixedNoise bool            `json:"fixed_noise"`
+	}
+	if err := json.Unmarshal([]byte(request), &req); err != nil {
+		return 0, fmt.Errorf("sampling request must be JSON {params, steps, fixed_noise}: %v", err)
+	}
+	if len(req.Params) == 0 {
+		req.Params = json.RawMessage("{}")
+	}
+	given, err := decodeSettings(string(req.Params))
 	if err != nil {
 		return 0, err
 	}
-	base := run.DefaultSampler()
+	base, trained := run.DefaultSampler(), false
 	if m, ok := ev.(model); ok {
-		base = m.samplerConfig()
+		base, trained = m.samplerConfig(), true
 	}
-	cfg, err := run.ResolveSampler(base, given)
+	plan, err := run.ResolveSampling(base, given, req.Steps, req.FixedNoise, trained)
 	if err != nil {
 		return 0, pyErr(err)
 	}
@@ -246,7 +336,7 @@ func NewChains(target int64, settings string, n int, seed int64) (h int64, err e
 	if err != nil {
 		return 0, err
 	}
-	c, err := ev.newChains(cfg, n, uint64(seed))
+	c, err := ev.newChains(plan, n, uint64(seed))
 	release()
 	if err != nil {
 		return 0, err
@@ -290,16 +380,45 @@ func StepChains(h int64, steps int) (err error) {
 	return offThread(func() error { return c.step(steps) })
 }
 
-// ChainsInfo describes the steps of chains h so far as JSON (averages of sampler.Info).
+// ChainsInfo describes the kept steps of chains h so far as JSON: averages of sampler.Info
+// (gamma_mean, gamma_min, gamma_max, clipped, grad_norm, accept, accept_prob, grad_evals
+// per chain and step), the step size after the warm-up, the warm-up and kept step counts,
+// and where they apply HMC's inverse mass and tempering's ladder and swap rates.
 func ChainsInfo(h int64) (s string, err error) {
 	defer guard(&err)
 	c, err := lookupChains(h)
 	if err != nil {
 		return "", err
 	}
-	i := c.info()
-	b, err := json.Marshal(jsonFloats(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
-		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept}))
+	ci := c.info()
+	i := ci.Info
+	out := map[string]any{}
+	for k, v := range jsonFloats(map[string]float64{"gamma_mean": i.GammaMean, "gamma_min": i.GammaMin,
+		"gamma_max": i.GammaMax, "clipped": i.Clipped, "grad_norm": i.GradNorm, "accept": i.Accept,
+		"accept_prob": i.AcceptProb, "grad_evals": i.GradEvals, "step_size": ci.StepSize}) {
+		out[k] = v
+	}
+	out["warmup"], out["steps"] = ci.Warmup, ci.Steps
+	if ci.InvMass != nil {
+		out["inv_mass"] = ci.InvMass
+	}
+	if ci.Temperatures != nil {
+		out["temperatures"], out["swap_rates"] = ci.Temperatures, ci.SwapRates
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// ChainsPlan is the sampling run of chains h as decided: JSON {"warmup": steps, "adapt":
+// bool, "replicas": R}.
+func ChainsPlan(h int64) (s string, err error) {
+	defer guard(&err)
+	c, err := lookupChains(h)
+	if err != nil {
+		return "", err
+	}
+	p := c.sampling()
+	b, err := json.Marshal(map[string]any{"warmup": p.Warmup, "adapt": p.Adapt, "replicas": p.Tempering.Replicas})
 	return string(b), err
 }
 

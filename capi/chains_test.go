@@ -38,7 +38,7 @@ func TestChainsFromBufferDuringTraining(t *testing.T) {
 	}
 	// Chains made before training starts (NewChains waits for the model's lock, so in
 	// Python a sample() that overlaps fit_more gets its chains first, then starts them).
-	c, err := NewChains(h, `{}`, 64, 1)
+	c, err := NewChains(h, `{"params": {}, "steps": 0}`, 64, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

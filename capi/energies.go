@@ -2,6 +2,7 @@ package capi
 
 import (
 	"fmt"
+	"github.com/anila-ebm/anila/anila/run"
 	"sync"
 	"unsafe"
 
@@ -48,8 +49,8 @@ func (a *analytic) energyGrad(x, f, g unsafe.Pointer, n int) error {
 	return nil
 }
 
-func (a *analytic) newChains(cfg sampler.Config, n int, seed uint64) (chains, error) {
-	ch, err := newChainsT[float64](a.acquire, a.e, cfg, n, seed, func(how string) ([]float64, int, error) {
+func (a *analytic) newChains(plan run.Sampling, n int, seed uint64) (chains, error) {
+	ch, err := newChainsT[float64](a.acquire, a.e, plan, n, seed, func(how string) ([]float64, int, error) {
 		return nil, 0, fmt.Errorf("init=%q needs a trained model, not an analytic energy or an energy function", how)
 	})
 	if err != nil {

@@ -132,6 +132,29 @@ func anila_chains_positions(h C.longlong, p unsafe.Pointer, n C.longlong, set C.
 	})
 }
 
+//export anila_chains_mask
+func anila_chains_mask(h C.longlong, p unsafe.Pointer, n C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		c, err := lookupChains(int64(h))
+		if err != nil {
+			return err
+		}
+		return c.setMask(p, int(n))
+	})
+}
+
+//export anila_chains_trace
+func anila_chains_trace(h C.longlong, steps C.longlong, p unsafe.Pointer, n C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		c, err := lookupChains(int64(h))
+		if err != nil {
+			return err
+		}
+		c.stop().Store(false)
+		return offThread(func() error { return c.trace(int(steps), p, int(n)) })
+	})
+}
+
 //export anila_toy
 func anila_toy(name *C.char, n C.longlong, seed C.longlong, out *C.double, errbuf *C.char, errlen C.longlong) C.int {
 	return call(errbuf, errlen, func() error {

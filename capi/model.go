@@ -30,7 +30,7 @@ type evaluator interface {
 	// arrays of the object's dtype.
 	energyGrad(x, f, g unsafe.Pointer, n int) error
 	// newChains makes a sampling session on this energy.
-	newChains(cfg sampler.Config, n int, seed uint64) (chains, error)
+	newChains(plan run.Sampling, n int, seed uint64) (chains, error)
 }
 
 // model is a trainable energy model of either dtype.

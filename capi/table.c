@@ -16,6 +16,8 @@ static const struct {
 	ANILA_ENTRY(anila_params),
 	ANILA_ENTRY(anila_history),
 	ANILA_ENTRY(anila_chains_positions),
+	ANILA_ENTRY(anila_chains_mask),
+	ANILA_ENTRY(anila_chains_trace),
 	ANILA_ENTRY(anila_toy),
 	ANILA_ENTRY(anila_mmd),
 	ANILA_ENTRY(anila_chains_step_fixed),

@@ -106,15 +106,17 @@ func Resolve(r Request) (Resolved, error) {
 	var out Resolved
 	var unknown []string
 	for name := range r.Params {
-		if _, ok := Lookup(name); !ok {
+		if p, ok := Lookup(name); !ok || p.SampleOnly {
 			unknown = append(unknown, name)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		known := make([]string, len(Table))
-		for i, p := range Table {
-			known[i] = p.Name
+		var known []string
+		for _, p := range Table {
+			if !p.SampleOnly {
+				known = append(known, p.Name)
+			}
 		}
 		sort.Strings(known)
 		return out, typeErr(unknown[0], "unknown parameter(s) %s; known: %s", pyList(unknown), pyList(known))
@@ -149,7 +151,7 @@ func Resolve(r Request) (Resolved, error) {
 	}
 	image := IsImage(energy, specs)
 	for _, p := range Table {
-		if p.Name == "energy" || p.Name == "layers" {
+		if p.Name == "energy" || p.Name == "layers" || p.SampleOnly {
 			continue
 		}
 		v, ok := given[p.Name]
@@ -219,7 +221,12 @@ func Resolve(r Request) (Resolved, error) {
 			shift[j] = data.Mean(j)
 		}
 		if !isGiven(given, "step_size") {
-			stepSize *= scale * scale
+			// Langevin's γ is a squared length; HMC's h a length
+			if s.str("sampler") == "hmc" {
+				stepSize *= scale
+			} else {
+				stepSize *= scale * scale
+			}
 		}
 		if !isGiven(given, "threshold") {
 			threshold /= scale
@@ -267,6 +274,7 @@ func Resolve(r Request) (Resolved, error) {
 	// the trainer's configuration
 	method, _ := sampler.ParseMethod(s.str("sampler"))
 	aniso, _ := sampler.ParseAnisotropy(s.str("anisotropy"))
+	mass, _ := sampler.ParseMass(s.str("mass"))
 	init, _ := train.ParseChainInit(s.str("init"))
 	opt, _ := train.ParseOptimizer(s.str("optimizer"))
 	ranks := max(r.Ranks, 1)
@@ -281,7 +289,8 @@ func Resolve(r Request) (Resolved, error) {
 	}
 	cfg := train.Config{
 		Sampler: sampler.Config{Method: method, Adjusted: s.bool("adjusted"), StepSize: stepSize, Threshold: threshold,
-			NoiseScale: s.float("noise_scale"), Anisotropy: aniso, Channels: s.int("channels"), Lo: clampLo, Hi: clampHi},
+			NoiseScale: s.float("noise_scale"), Anisotropy: aniso, Channels: s.int("channels"), Lo: clampLo, Hi: clampHi,
+			Leapfrog: s.int("leapfrog"), Mass: mass},
 		Steps: s.int("steps"), BatchSize: s.int("batch_size"), Init: init,
 		BufferSize: (s.int("buffer_size") + ranks - 1) / ranks, Reinit: s.float("reinit"),
 		Optimizer: opt, LR: s.float("lr"), Beta1: betas[0], Beta2: betas[1], Eps: adamEps, Momentum: s.float("momentum"),
@@ -394,7 +403,9 @@ func Defaults(energy string, layers []nn.LayerSpec) map[string]any {
 	image := IsImage(energy, layers)
 	out := make(map[string]any, len(Table))
 	for _, p := range Table {
-		out[p.Name] = p.defaultOf(image)
+		if !p.SampleOnly {
+			out[p.Name] = p.defaultOf(image)
+		}
 	}
 	out["energy"] = energy
 	if energy == "layers" {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/anila-ebm/anila/anila/sampler"
 )
 
 func points(n, d int, scale, shift float64, seed uint64) []float64 {
@@ -117,7 +120,7 @@ func TestErrorsNameParameterAndValue(t *testing.T) {
 		{`{"lr": true}`, true, "lr must be a number, got True"},
 		{`{"ema": 1}`, false, "ema must be < 1.0, got 1.0"},
 		{`{"l2": -1e-05}`, false, "l2 must be >= 0.0, got -1e-05"},
-		{`{"sampler": "mala"}`, false, "sampler must be one of ['anila', 'sgld'], got 'mala'"},
+		{`{"sampler": "mala"}`, false, "sampler must be one of ['anila', 'hmc', 'sgld'], got 'mala'"},
 		{`{"adjusted": 1}`, true, "adjusted must be True or False, got 1"},
 		{`{"hidden": [16, 0]}`, false, "hidden[1] must be >= 1, got 0"},
 		{`{"hidden": 16}`, true, "hidden must be a sequence of layer widths, got 16"},
@@ -222,7 +225,9 @@ func TestDescribeNamesEveryParameter(t *testing.T) {
 		got = append(got, k)
 	}
 	for _, p := range Table {
-		want = append(want, p.Name)
+		if !p.SampleOnly {
+			want = append(want, p.Name)
+		}
 	}
 	sort.Strings(got)
 	sort.Strings(want)
@@ -247,6 +252,100 @@ func TestSamplerSettings(t *testing.T) {
 	if _, err := ResolveSampler(base, map[string]any{"steps": 3}); err == nil {
 		t.Fatal("a training parameter was taken as a sampler setting")
 	}
+}
+
+// TestSamplingPlan: the warm-up adapts by default exactly when no step size is given, the
+// chains target exp(f) and the noise is not given; its default length; sampling-only
+// parameters are refused by ResolveSampler and by training; tempering and fixed noise.
+func TestSamplingPlan(t *testing.T) {
+	base := DefaultSampler() // AniLA, unadjusted, ε = 1
+	for _, c := range []struct {
+		given      string
+		steps      int
+		fixed      bool
+		adapt      bool
+		warmup     int
+		wantErrSub string
+	}{
+		{`{}`, 1000, false, true, 500, ""},
+		{`{}`, 50, false, true, 100, ""},
+		{`{"step_size": 0.1}`, 1000, false, false, 0, ""},
+		{`{"noise_scale": 0.01}`, 1000, false, false, 0, ""},
+		{`{"noise_scale": 0.01, "adjusted": true}`, 1000, false, true, 500, ""},
+		{`{"noise_scale": 0.01, "sampler": "hmc"}`, 1000, false, true, 500, ""},
+		{`{}`, 1000, true, false, 0, ""},
+		{`{"warmup": 30}`, 1000, false, true, 30, ""},
+		{`{"adapt": "no", "warmup": 30}`, 1000, false, false, 30, ""},
+		{`{"adapt": "yes", "step_size": 0.2}`, 10, false, true, 100, ""},
+		{`{"adapt": "yes", "warmup": 0}`, 10, false, true, 0, "warmup must be >= 1 to adapt"},
+		{`{"adapt": "yes"}`, 10, true, true, 0, "adapt='yes' cannot run with the noise given"},
+		{`{"warmup": 5}`, 10, true, false, 0, "warmup must be 0 or None with the noise given, got 5"},
+		{`{"replicas": 3}`, 10, true, false, 0, "replicas must be 1 with the noise given"},
+		{`{"replicas": 3, "max_temperature": 0.5}`, 10, false, false, 0, "max_temperature must be > 1.0, got 0.5"},
+		{`{"adapt": "maybe"}`, 10, false, false, 0, "adapt must be one of ['auto', 'yes', 'no'], got 'maybe'"},
+		{`{"steps": 3}`, 10, false, false, 0, "unknown sampler parameter(s) ['steps']"},
+	} {
+		s, err := ResolveSampling(base, decode(t, c.given), c.steps, c.fixed, false)
+		if c.wantErrSub != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErrSub) {
+				t.Errorf("%s: error %v, want %q", c.given, err, c.wantErrSub)
+			}
+			continue
+		}
+		if err != nil || s.Adapt != c.adapt || s.Warmup != c.warmup {
+			t.Errorf("%s steps=%d fixed=%v: adapt %v warmup %d (%v), want %v %d", c.given, c.steps, c.fixed, s.Adapt, s.Warmup, err, c.adapt, c.warmup)
+		}
+	}
+	// a model's own unadjusted sampler keeps its trained step; other samplers adapt
+	for given, want := range map[string]bool{`{}`: false, `{"noise_scale": 1}`: false, `{"adjusted": true}`: true,
+		`{"sampler": "hmc"}`: true, `{"sampler": "sgld"}`: true} {
+		if s, err := ResolveSampling(base, decode(t, given), 100, false, true); err != nil || s.Adapt != want {
+			t.Errorf("trained %s: adapt %v (%v), want %v", given, s.Adapt, err, want)
+		}
+	}
+	if s, _ := ResolveSampling(base, decode(t, `{}`), 0, false, false); s.Adapt || s.Warmup != 0 {
+		t.Errorf("no steps: adapt %v, warmup %d", s.Adapt, s.Warmup)
+	}
+	s, _ := ResolveSampling(base, decode(t, `{"sampler": "hmc", "replicas": 4, "max_temperature": 20, "leapfrog": 7, "mass": "gradient"}`), 10, false, false)
+	if s.Sampler.Method != sampler.HMC || s.Sampler.Leapfrog != 7 || s.Sampler.Mass != sampler.GradientMass ||
+		s.Tempering != (sampler.Tempering{Replicas: 4, MaxTemperature: 20, Adapt: true}) {
+		t.Errorf("hmc with tempering: %+v", s)
+	}
+	if _, err := ResolveSampler(base, decode(t, `{"replicas": 2}`)); err == nil || !strings.Contains(err.Error(), "unknown sampler parameter(s) ['replicas']") {
+		t.Errorf("ResolveSampler took a sampling-only parameter: %v", err)
+	}
+	if _, err := Resolve(request(t, `{"params": {"warmup": 10}, "shape": [2]}`)); err == nil || !strings.Contains(err.Error(), "unknown parameter(s) ['warmup']") {
+		t.Errorf("training took a sampling-only parameter: %v", err)
+	}
+	// HMC's step is a length: a standardising run scales it by s, not s²
+	x := points(400, 2, 3, 5, 1)
+	sc := Summarize(x, 400, 2).Scale()
+	for _, smp := range []string{"anila", "hmc"} {
+		req := request(t, `{"params": {"sampler": "`+smp+`"}, "shape": [2]}`)
+		req.Summary = Summarize(x, 400, 2).Flat()
+		r, err := Resolve(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0.005 * sc * sc
+		if smp == "hmc" {
+			want = 0.005 * sc
+		}
+		if math.Abs(r.Config.Sampler.StepSize-want) > 1e-15 {
+			t.Errorf("%s: step %v, want %v for scale %v", smp, r.Config.Sampler.StepSize, want, sc)
+		}
+	}
+}
+
+func decode(t *testing.T, text string) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestDescribeResolvesBack: a model's described settings, given back as parameters (with the

@@ -31,8 +31,11 @@ type Param struct {
 	// Choices are the allowed names of a "choice", or the words a "box" takes.
 	Choices []string `json:"choices"`
 	// Nullable says that null (Python's None) is a value of its own (clamp=None: no clamp).
-	Nullable bool   `json:"nullable"`
-	Doc      string `json:"doc"`
+	Nullable bool `json:"nullable"`
+	// SampleOnly marks a parameter of sampling alone (Model.sample, anila.sample: the
+	// warm-up and tempering), which a training run does not take.
+	SampleOnly bool   `json:"sample_only"`
+	Doc        string `json:"doc"`
 }
 
 func num(v float64) *float64 { return &v }
@@ -58,11 +61,11 @@ var Table = []Param{
 	{Name: "activation", Kind: "choice", Default: "silu", Choices: Activations, Doc: "the MLP's nonlinearity"},
 	{Name: "slope", Kind: "float", Default: 0.05, Doc: "LeakyReLU's negative slope in the presets"},
 	{Name: "sampler", Kind: "choice", Default: "anila", Choices: sampler.RuleNames(),
-		Doc: "the Langevin step rule: AniLA (per-coordinate steps) or SGLD"},
+		Doc: "the step rule: AniLA (per-coordinate Langevin steps), SGLD, or HMC (leapfrog steps and a Metropolis test)"},
 	{Name: "adjusted", Kind: "bool", Default: false, Doc: "add a Metropolis-Hastings test (MALA)"},
 	{Name: "steps", Kind: "int", Default: 40, ImageDefault: 20, Min: num(1), Max: num(1e6), Doc: "K, Langevin steps per iteration"},
 	{Name: "step_size", Kind: "float", Default: 0.005, ImageDefault: 1.0, Min: num(0), MinOpen: true,
-		Doc: "η, SGLD's step and AniLA's largest step"},
+		Doc: "η, SGLD's step and AniLA's largest step (HMC: the leapfrog step h)"},
 	{Name: "threshold", Kind: "float", Default: 10.0, ImageDefault: 0.1, Min: num(0), MinOpen: true,
 		Doc: "AniLA's b: gradients below it take the full step"},
 	{Name: "threshold_quantile", Kind: "float", Default: 0.0, Min: num(0), Max: num(1), MaxOpen: true,
@@ -71,6 +74,9 @@ var Table = []Param{
 		Doc: "ε, the scale of the Langevin noise (1 is exact Langevin)"},
 	{Name: "anisotropy", Kind: "choice", Default: "coordinate", ImageDefault: "pixel",
 		Choices: []string{"coordinate", "pixel", "chain"}, Doc: "AniLA's granularity"},
+	{Name: "leapfrog", Kind: "int", Default: 10, Min: num(1), Max: num(1 << 20), Doc: "HMC's leapfrog steps L per step"},
+	{Name: "mass", Kind: "choice", Default: "diag", Choices: []string{"identity", "diag", "gradient"},
+		Doc: "HMC's diagonal mass, set by a sampling warm-up: the draws' variances (\"diag\"), AniLA's b / max(b, rms df/dz_i) (\"gradient\") or none (\"identity\"; training has no warm-up and uses it)"},
 	{Name: "channels", Kind: "int", Default: 1, Min: num(1), Max: num(4096), Doc: "channels of a sample, for anisotropy=\"pixel\" (set from images)"},
 	{Name: "clamp", Kind: "box", Default: "auto", ImageDefault: "data", Choices: []string{"auto", "data"}, Nullable: true,
 		Doc: "the box samples are clamped to: \"auto\" (the data's range widened by 20% on each side), \"data\" (its range), None or (lo, hi)"},
@@ -102,9 +108,23 @@ var Table = []Param{
 	{Name: "recover", Kind: "int", Default: 0, Min: num(0), Max: num(1000), Doc: "divergences rolled back (halving the learning rate) before DivergenceError"},
 	{Name: "dtype", Kind: "choice", Default: "float32", Choices: []string{"float32", "float64"}, Doc: "the element type"},
 	{Name: "seed", Kind: "int", Default: 0, Min: num(0), Max: num(math.MaxInt64), Doc: "seeds every random draw of the run"},
+
+	// sampling alone
+	{Name: "warmup", Kind: "int", Min: num(0), Max: num(1 << 40), Nullable: true, SampleOnly: true,
+		Doc: "warm-up steps that adapt the step size (and HMC's mass) before the kept steps; None: max(100, steps/2) when the step size is adapted, else 0"},
+	{Name: "adapt", Kind: "choice", Default: "auto", Choices: []string{"auto", "yes", "no"}, SampleOnly: true,
+		Doc: "tune the step size during the warm-up; \"auto\": when there are steps, no step_size or noise is given and the chains target exp(f) exactly (HMC, Metropolis-adjusted, or noise_scale 1), except a model's own unadjusted sampler, which keeps its trained step"},
+	{Name: "target_accept", Kind: "float", Min: num(0), Max: num(1), MinOpen: true, MaxOpen: true, Nullable: true, SampleOnly: true,
+		Doc: "the acceptance probability the warm-up seeks; None: 0.574 for adjusted Langevin (MALA), 0.8 for HMC, 0.9 for unadjusted Langevin (whose error a test would have rejected)"},
+	{Name: "replicas", Kind: "int", Default: 1, Min: num(1), Max: num(1024), SampleOnly: true,
+		Doc: "parallel tempering's temperatures, T = 1 included (1: no tempering)"},
+	{Name: "max_temperature", Kind: "float", Default: 10.0, Min: num(1), MinOpen: true, SampleOnly: true,
+		Doc: "the hottest replica's temperature; the ladder starts geometric from 1"},
+	{Name: "adapt_ladder", Kind: "bool", Default: true, SampleOnly: true,
+		Doc: "move the inner temperatures during the warm-up toward equal swap rates"},
 }
 
-// Lookup returns the table entry of a parameter.
+// Lookup returns the table entry of a parameter (of a run or of sampling).
 func Lookup(name string) (Param, bool) {
 	for _, p := range Table {
 		if p.Name == name {

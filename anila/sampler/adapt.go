@@ -5,10 +5,14 @@ import (
 	"math"
 )
 
-// Adaptation is a warm-up's settings: for Steps steps the step size is tuned by dual
-// averaging toward TargetAccept, and HMC's mass (Config.Mass "diag" or "gradient") is
-// estimated from a middle window of the warm-up's draws; then both are frozen, so that the
-// steps after the warm-up are those of one fixed, exact kernel. The step size is shared by
+// Adaptation is a warm-up's settings: for Steps steps the step size is tuned toward
+// TargetAccept, by dual averaging over the first 70% (65% with a mass to estimate), then by
+// Robbins–Monro steps from dual averaging's average, whose last iterate is kept: dual
+// averaging's average alone overshoots the target (the acceptance at the average of the
+// iterates is not the average acceptance of the iterates; Stan's runs end above their
+// target too). HMC's mass (Config.Mass "diag" or "gradient") is estimated from the draws
+// of the steps from 15% to 65%. Then both are frozen, so that the steps after the warm-up
+// are those of one fixed, exact kernel. The step size is shared by
 // all chains: they target the same distribution, so one step size fits them all, and the
 // mean of N acceptance probabilities per step steers it with N times less noise than one
 // chain's would.
@@ -20,13 +24,19 @@ type Adaptation struct {
 }
 
 // DefaultTarget is the acceptance probability a warm-up seeks by default: 0.574 for the
-// Langevin rules (MALA's optimal rate in high dimension, Roberts & Rosenthal 1998) and 0.8
-// for HMC (Stan's and BlackJAX's default).
-func DefaultTarget(m Method) float64 {
-	if m == HMC {
+// Metropolis-adjusted Langevin rules (MALA's optimal rate in high dimension, Roberts &
+// Rosenthal 1998), 0.8 for HMC (Stan's and BlackJAX's default), and 0.9 for unadjusted
+// Langevin, which has no test to reject its discretisation error: the step at which a test
+// would accept 90% keeps that error small (on a 2-D Gaussian with correlation 0.9, variances
+// within 3%, where the step of 57% doubles them).
+func DefaultTarget(c Config) float64 {
+	switch {
+	case c.Method == HMC:
 		return 0.8
+	case c.Adjusted:
+		return 0.574
 	}
-	return 0.574
+	return 0.9
 }
 
 // DualAveraging is Nesterov's dual averaging as Hoffman & Gelman (2014, section 3.2) use
@@ -70,10 +80,20 @@ func (da *DualAveraging) Final() float64 {
 	return math.Exp(da.logEpsBar)
 }
 
+// polishGain is the Robbins–Monro gain of the warm-up's last part (per unit of acceptance
+// probability, in log step size), decaying as k^−0.6: with 2, warm-ups of 100 to 300
+// steps end within ±0.02 of the target for 1 to 1,000 chains (HMC and MALA on a Gaussian
+// with κ = 100), where dual averaging's average alone ended 0.05 to 0.15 above HMC's.
+const polishGain = 2.0
+
 // warmup is a running warm-up's state.
 type warmup struct {
 	total, done int
 	da          DualAveraging
+	// polish is the step from which Robbins–Monro steps refine the step size (logEps) from
+	// dual averaging's average, k counting them
+	polish, k int
+	logEps    float64
 	// the mass window: steps (from, to] feed the estimate; at step to the mass is set and
 	// dual averaging restarts from the step size then
 	from, to        int
@@ -81,21 +101,19 @@ type warmup struct {
 }
 
 // StartWarmup begins a warm-up of a.Steps steps: the next a.Steps calls of Step adapt the
-// step size (and HMC's mass), starting from Config.StepSize. For HMC with a "diag" or
-// "gradient" mass, the mass is estimated over the steps from 15% to 90% of the warm-up
-// (Stan's windows, in one), and the step size is tuned again after it.
+// step size (and HMC's mass), starting from Config.StepSize, as Adaptation says.
 func (s *Sampler[T]) StartWarmup(a Adaptation) error {
 	if a.Steps < 1 {
 		return fmt.Errorf("warmup must be >= 1, got %d", a.Steps)
 	}
 	target := a.TargetAccept
 	if target == 0 {
-		target = DefaultTarget(s.Config.Method)
+		target = DefaultTarget(s.Config)
 	}
 	if !(target > 0 && target < 1) {
 		return fmt.Errorf("target_accept must be in (0, 1), got %v", target)
 	}
-	w := &warmup{total: a.Steps, da: NewDualAveraging(s.Config.StepSize, target)}
+	w := &warmup{total: a.Steps, da: NewDualAveraging(s.Config.StepSize, target), polish: a.Steps * 70 / 100}
 	if s.Config.Method == HMC && s.Config.Mass != IdentityMass && a.Steps >= 20 {
 		if s.Config.Mass == GradientMass {
 			if err := finitePositive("threshold", s.Config.Threshold); err != nil {
@@ -103,7 +121,8 @@ func (s *Sampler[T]) StartWarmup(a Adaptation) error {
 			}
 		}
 		d := s.Energy.Dim()
-		w.from, w.to = a.Steps*15/100, a.Steps*90/100
+		w.from, w.to = a.Steps*15/100, a.Steps*65/100
+		w.polish = w.to
 		w.count, w.mean, w.m2 = make([]float64, d), make([]float64, d), make([]float64, d)
 	}
 	s.warm = w
@@ -114,20 +133,34 @@ func (s *Sampler[T]) StartWarmup(a Adaptation) error {
 func (s *Sampler[T]) Warming() bool { return s.warm != nil }
 
 // adapt takes one warm-up step's statistics: it sets the next step size, feeds the mass
-// window, and at the warm-up's end freezes the step size at dual averaging's average.
+// window, and at the warm-up's end leaves the step size where the refinement put it.
 func (s *Sampler[T]) adapt(info *Info, st *State[T]) {
 	w := s.warm
 	w.done++
-	s.Config.StepSize = w.da.Update(info.AcceptProb)
+	a := info.AcceptProb
+	if math.IsNaN(a) {
+		a = 0
+	}
+	switch {
+	case w.done < w.polish:
+		s.Config.StepSize = w.da.Update(a)
+	case w.done == w.polish:
+		w.da.Update(a)
+		w.logEps = math.Log(w.da.Final())
+		s.Config.StepSize = math.Exp(w.logEps)
+	default:
+		w.k++
+		gain := polishGain / math.Pow(float64(w.k), 0.6)
+		w.logEps = min(max(w.logEps+gain*(a-w.da.Target), -40), 20)
+		s.Config.StepSize = math.Exp(w.logEps)
+	}
 	if w.count != nil && w.done > w.from && w.done <= w.to {
 		s.accumulateMass(st)
 		if w.done == w.to {
 			s.setMass()
-			w.da = NewDualAveraging(s.Config.StepSize, w.da.Target)
 		}
 	}
 	if w.done >= w.total {
-		s.Config.StepSize = w.da.Final()
 		s.warm = nil
 	}
 }

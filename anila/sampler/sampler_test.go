@@ -94,8 +94,8 @@ func TestSamplersOnIllConditionedGaussian(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x, info := run(t, c.cfg, g, 4000, c.steps, uint64(100+i))
-			checkMoments(t, x, 4000, mean, cov, 4, c.rel)
+			x, info := run(t, c.cfg, g, 2000, c.steps, uint64(100+i))
+			checkMoments(t, x, 2000, mean, cov, 4, c.rel)
 			t.Logf("accept %.3f, gamma mean %.4f [%.4f, %.4f], clipped %.3f", info.Accept, info.GammaMean, info.GammaMin, info.GammaMax, info.Clipped)
 			if info.GammaMax > c.cfg.StepSize*(1+1e-12) || info.GammaMin <= 0 {
 				t.Errorf("γ outside (0, η]: [%g, %g]", info.GammaMin, info.GammaMax)
@@ -130,8 +130,8 @@ func TestSamplersOnMixture(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x, info := run(t, c.cfg, m, 4000, 2000, uint64(200+i))
-			checkMoments(t, x, 4000, mean, cov, 4, c.rel)
+			x, info := run(t, c.cfg, m, 2000, 2000, uint64(200+i))
+			checkMoments(t, x, 2000, mean, cov, 4, c.rel)
 			t.Logf("accept %.3f, gamma mean %.4f, clipped %.3f", info.Accept, info.GammaMean, info.Clipped)
 		})
 	}

@@ -54,6 +54,8 @@ _SIGNATURES = {
     "anila_params": (_c_ll, _vp, _c_ll, ctypes.c_int),
     "anila_history": (_c_ll, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_int),
     "anila_chains_positions": (_c_ll, _vp, _c_ll, ctypes.c_int),
+    "anila_chains_mask": (_c_ll, _vp, _c_ll),
+    "anila_chains_trace": (_c_ll, _c_ll, _vp, _c_ll),
     "anila_toy": (_cp, _c_ll, _c_ll, _vp),
     "anila_mmd": (_vp, _c_ll, _vp, _c_ll, _c_ll, ctypes.c_double, _vp),
     "anila_chains_step_fixed": (_c_ll, _c_ll, _vp, _c_ll, _vp, _c_ll),

@@ -92,3 +92,32 @@ def check_bool(name: str, value) -> bool:
 def check_seed(value) -> int:
     """A seed in [0, 2**63)."""
     return check_int("seed", value, 0, 2**63 - 1)
+
+
+def jsonable(value, name: str):
+    """A parameter value as JSON carries it: NumPy scalars as numbers, tuples and arrays as
+    lists, non-finite floats as the strings Go reads as such ("NaN", "Infinity"), a dtype by
+    its name, and anything else as {"__repr__": repr}, so that Go's error can name it."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isnan(f):
+            return "NaN"
+        if math.isinf(f):
+            return "Infinity" if f > 0 else "-Infinity"
+        return f
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, name) for k, v in value.items()}
+    if name == "dtype":
+        try:
+            return np.dtype(value).name
+        except TypeError:
+            pass
+    return {"__repr__": repr(value)}

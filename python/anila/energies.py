@@ -9,7 +9,8 @@ import weakref
 import numpy as np
 
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
-from .model import Model, run_chains
+from .model import Model
+from .sampling import params_doc, run_chains
 from ._validate import as_points, check_int, check_seed
 
 
@@ -173,51 +174,63 @@ class Function(AnalyticEnergy):
             raise
 
 
-def sample(energy, n: int, *, sampler: str | None = None, steps: int = 1000, step_size: float | None = None,
-           threshold: float | None = None, noise_scale: float | None = None, adjusted: bool | None = None,
-           anisotropy: str | None = None, init="normal", seed: int = 0, noise=None, uniforms=None,
-           progress: bool = False, return_info: bool = False, dim: int | None = None):
-    """Draw n samples from an energy by `steps` Langevin steps, starting from init ("normal",
-    "noise" in [-1, 1], or an array (n, dim)). The energy is an analytic one (`Gaussian`,
-    `Mixture`), a `Model`, or a Python function ``fn(X) -> (f, grad)`` of NumPy float64
-    arrays, X (n, dim) in, f (n,) and grad (n, dim) out, with ``dim`` given (see `Function`
-    for its cost per step; an exception raised in fn comes back from `sample` as that
-    exception). The sampler settings left as None are a Model's training sampler's, or for
-    other energies the run table's defaults for point data (`anila.parameters()`: AniLA,
-    η = 0.005, b = 10, ε = 1, per coordinate, unadjusted). noise (steps, n, dim) and
-    uniforms (steps, n, adjusted only) replace the seeded random stream. Returns an (n, dim)
-    array, and the step statistics if return_info. Ctrl-C stops within a step."""
+def sample(energy, n: int | None = None, *, steps: int = 1000, init="normal", seed: int = 0, mask=None,
+           noise=None, uniforms=None, progress: bool = False, return_info: bool = False, dim: int | None = None,
+           trace: bool = False, **params):
+    """Draw n samples from an energy by `steps` steps of a sampler, after a warm-up that
+    tunes the step size when none is given, starting from init ("normal", "noise" in
+    [-1, 1], or an array (n, dim); with an array, n may be left out). The energy is an
+    analytic one (`Gaussian`, `Mixture`), a `Model` (see `Model.sample`), or a Python function
+    ``fn(X) -> (f, grad)`` of NumPy float64 arrays, X (n, dim) in, f (n,) and grad (n, dim)
+    out, with ``dim`` given (see `Function` for its cost per step; an exception raised in fn
+    comes back from `sample` as that exception). mask: True where a coordinate stays fixed at
+    init's value (one mask of dim values, or (n, dim)); the others are drawn from the
+    conditional distribution given them.
+
+    The sampling parameters (`params`, by their names in `anila.parameters()`) left out are a
+    Model's training sampler's, or for other energies the run table's defaults for point
+    data (AniLA, η = 0.005 before adaptation, b = 10, ε = 1, per coordinate, unadjusted):
+    {params}
+
+    noise (steps, n, dim) and uniforms (steps, n; adjusted samplers and HMC) replace the
+    seeded random stream. Returns an (n, dim) array, or with trace=True every kept step's
+    positions (steps, n, dim), and the step statistics if return_info (see `Model.sample`).
+    Ctrl-C stops within a step."""
     if callable(energy) and not isinstance(energy, (AnalyticEnergy, Model)):
         if dim is None:
             raise TypeError("sample(fn, n, dim=...) needs dim, the dimension of the points fn takes")
         fe = Function(energy, dim)
         try:
-            return sample(fe, n, sampler=sampler, steps=steps, step_size=step_size, threshold=threshold,
-                          noise_scale=noise_scale, adjusted=adjusted, anisotropy=anisotropy, init=init,
-                          seed=seed, noise=noise, uniforms=uniforms, progress=progress,
-                          return_info=return_info)
+            return sample(fe, n, steps=steps, init=init, seed=seed, mask=mask, noise=noise, uniforms=uniforms,
+                          progress=progress, return_info=return_info, trace=trace, **params)
         finally:
             fe.close()
     if dim is not None and hasattr(energy, "dim") and check_int("dim", dim, 1) != energy.dim:
         raise ValueError(f"dim is {dim} but the energy's dimension is {energy.dim}")
 
     if isinstance(energy, Model):
-        return energy.sample(n, steps=steps, init=init, seed=seed, sampler=sampler, step_size=step_size,
-                             threshold=threshold, noise_scale=noise_scale, adjusted=adjusted,
-                             anisotropy=anisotropy, noise=noise, uniforms=uniforms, progress=progress,
-                             return_info=return_info)
+        return energy.sample(n, steps=steps, init=init, seed=seed, mask=mask, noise=noise, uniforms=uniforms,
+                             progress=progress, return_info=return_info, trace=trace, **params)
     if not isinstance(energy, AnalyticEnergy):
         raise TypeError(f"energy must be an anila energy or Model, got {type(energy).__name__}")
-    settings = {"sampler": sampler, "step_size": step_size, "threshold": threshold, "noise_scale": noise_scale,
-                "adjusted": adjusted, "anisotropy": anisotropy}
+    if not isinstance(init, str):
+        init = as_points(init, "init", np.float64, energy.dim)
+        if n is None:
+            n = len(init)
+    if n is None:
+        raise TypeError("sample() needs n, the number of samples, unless init is an array of start points")
     n = check_int("n", n, 1, 1 << 24)
     steps = check_int("steps", steps, 0)
     if isinstance(energy, Function):
         energy.exception = None
     try:
-        return run_chains(energy._handle(), energy.dim, np.float64, settings, n, steps, init,
-                          check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms)
+        return run_chains(energy._handle(), energy.dim, np.float64, params, n, steps, init,
+                          check_seed(seed), (-1.0, 1.0), progress, return_info, noise, uniforms, mask, trace)
     except (ValueError, RuntimeError):
         if isinstance(energy, Function):
             energy._reraise()
         raise
+
+
+if sample.__doc__:
+    sample.__doc__ = sample.__doc__.replace("{params}", params_doc().strip())

@@ -15,10 +15,10 @@ import weakref
 
 import numpy as np
 
-from . import convert, distributed, nn
+from . import convert, distributed, nn, sampling
 from ._chunks import Interrupted, in_chunks, stoppable
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
-from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed
+from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed, jsonable
 from .errors import DivergenceError
 from .run import run as _run
 from .torch import to_torch as _to_torch
@@ -307,22 +307,33 @@ class Model:
 
     # -- sampling ---------------------------------------------------------------------------
     def sample(self, n: int | None = None, steps: int | None = None, init=None, seed: int = 0, *,
-               sampler: str | None = None, step_size: float | None = None,
-               threshold: float | None = None, noise_scale: float | None = None,
-               adjusted: bool | None = None, anisotropy: str | None = None,
-               noise=None, uniforms=None, progress: bool = False, return_info: bool = False):
-        """Draw n samples by Langevin dynamics on this model's energy.
+               mask=None, noise=None, uniforms=None, progress: bool = False, return_info: bool = False,
+               trace: bool = False, **params):
+        """Draw n samples from this model's energy by `steps` steps of a sampler (after a
+        warm-up that tunes its step size when none is given).
 
-        steps: Langevin steps (default: 5 × the training steps K). init: "buffer" (the
+        steps: the kept steps (default: 5 × the training steps K). init: "buffer" (the
         replay buffer, the default when the model has one), "noise" (uniform over the data's
-        range), "data" or an array of start points (n, dim); with an array, n may be left
-        out (it is the array's length). The sampler settings default to
-        the training ones. Returns an (n, dim) array (and a dict of step statistics when
-        return_info is True).
+        range), "data" or an array of start points (n, dim) or (n, *image_shape); with an
+        array, n may be left out (it is the array's length). mask: True where a coordinate
+        stays fixed at init's value, so that the others are drawn from the conditional
+        distribution given it (inpainting, denoising): one mask for every chain (an
+        example's shape) or one per chain (init's shape); it needs an array init.
+
+        The sampling parameters (`params`, by their names in `anila.parameters()`) default
+        to the training sampler's and the table's:
+        {params}
+
+        Returns an (n, dim) array, image-shaped for image models, or with trace=True every
+        kept step's positions, (steps, n, dim) (for diagnostics: `anila.metrics` ESS and
+        R-hat); and a dict of step statistics when return_info is True ( acceptance, the adapted step_size, warm-up and
+        kept step counts, gradient evaluations per chain and step, HMC's inv_mass, and
+        tempering's temperatures and swap_rates).
 
         For tests and experiments the randomness can be given: noise, an array (steps, n, dim)
-        of the standard normals ξ of each step, and for adjusted samplers uniforms, an array
-        (steps, n) of the U[0, 1) draws of the Metropolis tests. Then init should be an array.
+        of the standard normals of each step (Langevin's ξ, HMC's momenta), and for adjusted
+        samplers and HMC uniforms, an array (steps, n) of the U[0, 1) draws of the Metropolis
+        tests. Then init should be an array, and there is no warm-up or tempering.
         """
         h = self._handle()
         if not isinstance(init, (str, type(None))):
@@ -341,15 +352,19 @@ class Model:
         if steps is None:
             steps = 5 * int(cfg["Steps"])
         steps = check_int("steps", steps, 0)
-        settings = {"sampler": sampler, "step_size": step_size, "threshold": threshold, "noise_scale": noise_scale,
-                    "adjusted": adjusted, "anisotropy": anisotropy}
         if init is None:
             init = "buffer" if meta["has_buffer"] else "noise"
-        out = run_chains(h, self.dim, self.dtype, settings, n, steps, init, seed,
-                         (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms)
+        out = sampling.run_chains(h, self.dim, self.dtype, params, n, steps, init, seed,
+                                  (cfg["NoiseLo"], cfg["NoiseHi"]), progress, return_info, noise, uniforms, mask,
+                                  trace)
+        shaped = self._traced if trace else self._shaped
         if return_info:
-            return self._shaped(out[0]), out[1]
-        return self._shaped(out)
+            return shaped(out[0]), out[1]
+        return shaped(out)
+
+    def _traced(self, Z: np.ndarray) -> np.ndarray:
+        """A trace (steps, n, dim) with each point in the model's example shape."""
+        return Z.reshape(*Z.shape[:2], *self.image_shape) if self.image_shape is not None else Z
 
     def train_step(self, batch, z0, noise, uniforms=None) -> np.ndarray:
         """One training iteration with all its randomness given, for cross-checks against
@@ -365,7 +380,9 @@ class Model:
         for name, a in (("batch", batch), ("z0", z0)):
             if a.shape[0] != m:
                 raise ValueError(f"{name} must have batch_size={m} rows, got {a.shape[0]}")
-        xi, u = _noise_arrays(noise, uniforms, k, m, self.dim, self.dtype, bool(cfg["Sampler"]["Adjusted"]))
+        smp = cfg["Sampler"]
+        xi, u = sampling.noise_arrays(noise, uniforms, k, m, self.dim, self.dtype,
+                                      bool(smp["Adjusted"]) or smp["Method"] == "hmc")
         out = np.empty((m, self.dim), dtype=self.dtype)
         try:
             cfunc("anila_train_step", h, ptr(batch), ptr(z0), ptr(xi), xi.size, ptr(u), u.size, ptr(out))
@@ -384,102 +401,6 @@ class Model:
         """Write the model (parameters, optimizer state, replay buffer, random state,
         history) to path, atomically, with a format version and a checksum."""
         gocall(capi.Save, self._handle(), os.fspath(path))
-
-
-def _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted):
-    """Check caller-given noise (steps, n, dim) and uniforms (steps, n) and return them as
-    contiguous arrays of dtype (uniforms empty for unadjusted samplers)."""
-    xi = np.ascontiguousarray(np.asarray(noise), dtype=dtype)
-    if xi.ndim > 3 and xi.shape[:2] == (steps, n) and int(np.prod(xi.shape[2:])) == dim:
-        xi = xi.reshape(steps, n, dim)  # image-shaped noise
-    if xi.shape != (steps, n, dim):
-        raise ValueError(f"noise must have shape (steps, n, dim) = {(steps, n, dim)}, got {xi.shape}")
-    if not np.isfinite(xi).all():
-        raise ValueError("noise must be finite")
-    if adjusted:
-        if uniforms is None:
-            raise ValueError("uniforms (steps, n) are needed with noise for an adjusted sampler")
-        u = np.ascontiguousarray(np.asarray(uniforms), dtype=dtype)
-        if u.shape != (steps, n):
-            raise ValueError(f"uniforms must have shape (steps, n) = {(steps, n)}, got {u.shape}")
-    else:
-        if uniforms is not None:
-            raise ValueError("uniforms are only used by adjusted samplers")
-        u = np.empty(0, dtype=dtype)
-    return xi, u
-
-
-def _jsonable(value, name: str):
-    """A parameter value as JSON carries it: NumPy scalars as numbers, tuples and arrays as
-    lists, non-finite floats as the strings Go reads as such ("NaN", "Infinity"), a dtype by
-    its name, and anything else as {"__repr__": repr}, so that Go's error can name it."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        if math.isnan(f):
-            return "NaN"
-        if math.isinf(f):
-            return "Infinity" if f > 0 else "-Infinity"
-        return f
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, name) for k, v in value.items()}
-    if name == "dtype":
-        try:
-            return np.dtype(value).name
-        except TypeError:
-            pass
-    return {"__repr__": repr(value)}
-
-
-def run_chains(target: int, dim: int, dtype, settings: dict, n, steps, init, seed, noise_box, progress, return_info,
-               noise=None, uniforms=None):
-    """Run n chains on the energy `target` (a model's or an analytic energy's handle) with
-    the sampler settings given (None: the target's own; Go checks them against the run
-    table) and return their final positions; with noise (and uniforms) given, the steps use
-    them instead of the seeded stream. Ctrl-C stops within a step and raises
-    KeyboardInterrupt."""
-    given = {k: _jsonable(v, k) for k, v in settings.items()}
-    ch = gocall(capi.NewChains, target, json.dumps(given), n, seed)
-    try:
-        if isinstance(init, str):
-            init = check_choice("init", init, ("buffer", "noise", "data", "normal"))
-            gocall(capi.InitChains, ch, init, float(noise_box[0]), float(noise_box[1]))
-        else:
-            z0 = as_points(init, "init", dtype, dim)
-            if z0.shape[0] != n:
-                raise ValueError(f"init has {z0.shape[0]} rows, want n={n}")
-            cfunc("anila_chains_positions", ch, ptr(z0), z0.size, 1)
-        if noise is not None:
-            adjusted = bool(json.loads(gocall(capi.ChainsConfig, ch))["Adjusted"])
-            xi, u = _noise_arrays(noise, uniforms, steps, n, dim, dtype, adjusted)
-            cfunc("anila_chains_step_fixed", ch, steps, ptr(xi), xi.size, ptr(u), u.size)
-            steps = 0
-        elif uniforms is not None:
-            raise ValueError("uniforms are given without noise")
-
-        def chunk(k):
-            stoppable(ch, gocall, capi.StepChains, ch, k)
-            return k, None
-
-        try:
-            in_chunks(steps, "sampling", progress, chunk, 100_000)
-        except Interrupted:
-            raise KeyboardInterrupt from None
-        out = np.empty((n, dim), dtype=dtype)
-        cfunc("anila_chains_positions", ch, ptr(out), out.size, 0)
-        if return_info:
-            info = json.loads(gocall(capi.ChainsInfo, ch))
-            return out, {k: float("nan") if v is None else float(v) for k, v in info.items()}
-        return out
-    finally:
-        close_handle(ch)
 
 
 def _examples(X):
@@ -564,7 +485,7 @@ def _given(params: dict):
             params.setdefault("data_init", False)  # keep the module's weights as they are
             params.setdefault("dtype", str(weights.dtype))
         params.update(energy="layers", layers=specs)
-    return {k: _jsonable(v, k) for k, v in params.items()}, module
+    return {k: jsonable(v, k) for k, v in params.items()}, module
 
 
 def _new(params: dict, shape, summary, coord) -> Model:
@@ -754,3 +675,7 @@ def _start_from_module(model, init) -> None:
         model.close()
         raise TypeError(f"{type(module).__name__} does not compute what its converted layers compute (f = {f_t[:2]} "
                         f"from torch, {f_a[:2]} from anila); its forward uses something the conversion missed")
+
+
+if Model.sample.__doc__:
+    Model.sample.__doc__ = Model.sample.__doc__.replace("{params}", sampling.params_doc().strip())

@@ -1,5 +1,6 @@
 """Plots with matplotlib (an optional dependency): samples against data, energy landscapes,
-training histories, and the side-by-side comparison the demo writes."""
+training histories, the side-by-side comparison the demo writes, image grids, and rows of
+images for conditional sampling (originals, what the sampler saw, what it filled in)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,41 @@ def grid(images, nrow: int | None = None, ax=None, title=None, path=None):
     ax.set_yticks([])
     if title:
         ax.set_title(title)
+    if path:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
+
+
+def image_rows(rows: dict, path=None, ncol: int | None = None, size: float = 0.9):
+    """Rows of images side by side, one row per entry of `rows` (label → images (N, C, H, W)
+    or (N, H, W) in [-1, 1]), column k showing image k of every row: for conditional
+    sampling, e.g. {"original": X, "observed": masked, "filled in": Z}. ncol limits the
+    columns (default: the shortest row). Saved to path if given; returns the figure."""
+    plt = _plt()
+    if not isinstance(rows, dict) or not rows:
+        raise ValueError("rows must be a non-empty dict of label -> images")
+    arrays = {}
+    for label, images in rows.items():
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[:, None]
+        if x.ndim != 4 or x.shape[1] not in (1, 3) or x.shape[0] == 0:
+            raise ValueError(f"rows[{label!r}] must be (N, 1|3, H, W) or (N, H, W) with N >= 1, got shape {x.shape}")
+        arrays[label] = x
+    n = min(len(x) for x in arrays.values())
+    n = min(n, ncol) if ncol else n
+    fig, axes = plt.subplots(len(arrays), n, figsize=(size * n + 1.2, size * len(arrays)), squeeze=False)
+    for r, (label, x) in enumerate(arrays.items()):
+        for k in range(n):
+            ax = axes[r, k]
+            img = (np.clip(x[k].transpose(1, 2, 0), -1, 1) + 1) / 2
+            ax.imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray" if img.shape[2] == 1 else None,
+                      vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=1.1 / (size * n + 1.2))
     if path:
         fig.savefig(path, dpi=110, bbox_inches="tight")
     return fig

@@ -39,7 +39,7 @@ def test_bad_data(X, exc, match):
     ({"reinit": 1.5}, ValueError, "reinit must be <= 1"),
     ({"batch_size": -3}, ValueError, "batch_size must be >= 1, got -3"),
     ({"buffer_size": 10, "batch_size": 64}, ValueError, "buffer_size must be >= batch_size"),
-    ({"sampler": "hmc"}, ValueError, "sampler must be one of"),
+    ({"sampler": "nuts"}, ValueError, "sampler must be one of"),
     ({"anisotropy": "row"}, ValueError, "anisotropy must be one of"),
     ({"init": "zeros"}, ValueError, "init must be one of"),
     ({"optimizer": "adagrad"}, ValueError, "optimizer must be one of"),
@@ -110,7 +110,7 @@ def test_sample_analytic_bad_input():
     with pytest.raises(ValueError, match="not positive definite"):
         anila.energies.Gaussian([0.0, 0.0], [[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match="sampler must be one of"):
-        anila.sample(g, 10, sampler="hmc")
+        anila.sample(g, 10, sampler="nuts")
     with pytest.raises(ValueError, match="init=\"buffer\" needs a trained model"):
         anila.sample(g, 10, init="buffer")
 

@@ -8,6 +8,7 @@ import pytest
 import anila
 
 
+@pytest.mark.quality
 def test_mode_weights_are_learned():
     """Two Gaussian modes (sd 0.15) 4 apart with weights 0.8 and 0.2: the model's mass on the
     heavy side, by quadrature, over seeds 1-5. Measured with the defaults (K = 40): 0.64, 0.62,

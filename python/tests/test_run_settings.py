@@ -55,7 +55,7 @@ def test_defaults_are_the_tables_and_reach_go():
     (dict(steps=2.5), TypeError, r"^steps must be an integer, got 2.5$"),
     (dict(lr=float("nan")), ValueError, r"^lr must be finite, got nan$"),
     (dict(lr="fast"), TypeError, r"^lr must be a number, got 'fast'$"),
-    (dict(sampler="stanley"), ValueError, r"sampler must be one of \['anila', 'sgld'\], got 'stanley'"),
+    (dict(sampler="stanley"), ValueError, r"sampler must be one of \['anila', 'hmc', 'sgld'\], got 'stanley'"),
     (dict(hidden=(16, 0)), ValueError, r"^hidden\[1\] must be >= 1, got 0$"),
     (dict(clamp=(1.0, 0.0)), ValueError, r"^clamp must have lo < hi"),
     (dict(seed=2**63), ValueError, r"^seed must be <= 9223372036854775807"),
