@@ -42,7 +42,8 @@ def main() -> None:
         print(f"trained {model.iteration} iterations in {args.minutes:g} min; saved {path}")
 
     rng = np.random.default_rng(args.seed)
-    test = anila.datasets.fashion_mnist("test")[: args.images]  # (n, 1, 28, 28) in [-1, 1]
+    test = anila.datasets.fashion_mnist("test")[: args.images]  # (n, 28, 28) in [-1, 1]
+    test = test.reshape(len(test), 1, *test.shape[-2:])        # (n, 1, 28, 28), as the model's samples
     n, _, h, _ = test.shape
 
     # inpainting: hold the top half, draw the lower half given it

@@ -13,7 +13,8 @@ load), `run` (the training loop: chunks, progress, Ctrl-C, checkpoints), `settin
 run's parameters as Go's table has them), `estimator` (EBM), `datasets` (toy and image
 data), `nn` (architectures as layers, torch.nn's names), `convert` (torch modules to layer
 specs, by graph capture), `torch` (the PyTorch twin and reference computations), `energies`
-(analytic energies, Python functions, sample), `metrics`, `plot` (matplotlib figures),
+(analytic energies, Python functions, sample), `sampling` (sampling runs in Go: warm-up,
+tempering, masks, traces), `metrics`, `plot` (matplotlib figures),
 `distributed` (data-parallel training over MPI or torch.distributed, `train(comm=...)`),
 `errors` (DivergenceError, DistributedError). The Go core is reached through one shared
 library (`_lib`); `_chunks` runs its long calls.

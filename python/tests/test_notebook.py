@@ -47,3 +47,31 @@ def test_quickstart_notebook_runs(tmp_path):
     images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
     assert images >= 4, f"{images} figures"  # data, history, samples|density, comparison
     assert (tmp_path / "rings-anila.anila").exists()
+
+
+SAMPLING = os.path.join(os.path.dirname(__file__), "..", "..", "notebooks", "sampling.ipynb")
+#: The sampling notebook's training budget, in seconds, here (its own is 240).
+SAMPLING_BUDGET = "seconds = 240"
+
+
+def test_sampling_notebook_runs(tmp_path):
+    """The sampling notebook runs with a few seconds of training: HMC and MALA report their
+    adapted steps, tempering recovers the mode weights that MALA misses, and inpainting
+    leaves the observed halves unchanged."""
+    nb = nbformat.read(SAMPLING, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and SAMPLING_BUDGET in c.source]
+    assert len(cells) == 1, "the notebook's budget line changed: update SAMPLING_BUDGET"
+    cells[0].source = cells[0].source.replace(SAMPLING_BUDGET, "seconds = 3")
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), "a cell did not run"
+    texts = "\n".join(_text(c) for c in code)
+    assert "HMC, L = 20" in texts and "MALA" in texts
+    assert "top halves unchanged: True" in texts
+    tempered = [ln for ln in texts.splitlines() if ln.startswith("MALA with tempering")][0]
+    w = [float(v) for v in tempered.split("[")[1].split("]")[0].split()]
+    assert max(abs(a - b) for a, b in zip(w, (0.1, 0.2, 0.3, 0.4))) < 0.05, tempered
+    images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert images >= 2, f"{images} figures"
