@@ -17,16 +17,18 @@ def _plain(v):
 
 
 def parameters() -> list:
-    """Every parameter of `anila.train` and `anila.EBM`, in the order of the docs: a dict
-    each with name, kind ("int", "float", "bool", "choice", "ints", "pair", "box",
-    "layers"), default (point data), image_default, min, max (with min_open, max_open),
-    choices, nullable and doc."""
+    """Every parameter of `anila.train` and `anila.EBM`, then those of sampling alone
+    (`Model.sample`, `anila.sample`: sample_only true), in the order of the docs: a dict each
+    with name, kind ("int", "float", "bool", "choice", "ints", "pair", "box", "layers"),
+    default (point data), image_default, min, max (with min_open, max_open), choices,
+    nullable, sample_only and doc."""
     return [dict(p) for p in json.loads(capi.Schema())]
 
 
 def names() -> list:
-    """The names of the run's parameters."""
-    return [p["name"] for p in _TABLE]
+    """The names of a training run's parameters (those of sampling alone, marked
+    sample_only, are not among them)."""
+    return [p["name"] for p in _TABLE if not p.get("sample_only")]
 
 
 def defaults(energy: str = "mlp", layers=None) -> dict:
