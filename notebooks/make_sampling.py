@@ -78,7 +78,8 @@ package holds the data). Then:
   images the model finds likely.
 
 (The test suite runs this notebook with a training budget of a few seconds, so its pictures
-there are noise; with four minutes the lower halves look like clothes.)"""),
+there are noise. A few minutes of training give rough lower halves; the README's picture,
+from `examples/inpaint_fashion.py --minutes 15`, had about 400 iterations.)"""),
 code("""seconds = 240
 X = anila.datasets.fashion_mnist("train")
 test = anila.datasets.fashion_mnist("test")[:8, None]   # (8, 1, 28, 28): one channel

@@ -75,7 +75,7 @@ func rotatedCov(d int, kappa float64, seed uint64) []float64 {
 }
 
 // checkAllMoments compares the n×d draws' means and covariances (all pairs when full, the
-// variances otherwise) with the truth by z-scores of independent draws: |z| < 4.5.
+// variances otherwise) with the truth by z-scores of independent draws: |z| < 4.
 func checkAllMoments(t *testing.T, x []float64, n, d int, mean, cov []float64, full bool) {
 	t.Helper()
 	m := make([]float64, d)
@@ -88,7 +88,7 @@ func checkAllMoments(t *testing.T, x []float64, n, d int, mean, cov []float64, f
 	for a := 0; a < d; a++ {
 		z := (m[a] - mean[a]) / math.Sqrt(cov[a*d+a]/float64(n))
 		worst = math.Max(worst, math.Abs(z))
-		if math.Abs(z) > 4.5 {
+		if math.Abs(z) > 4 {
 			t.Errorf("mean[%d] = %.4f, want %.4f (z = %.1f)", a, m[a], mean[a], z)
 		}
 		for b := a; b < d; b++ {
@@ -103,7 +103,7 @@ func checkAllMoments(t *testing.T, x []float64, n, d int, mean, cov []float64, f
 			s := cov[a*d+b]
 			z := (c - s) / math.Sqrt((cov[a*d+a]*cov[b*d+b]+s*s)/float64(n))
 			worst = math.Max(worst, math.Abs(z))
-			if math.Abs(z) > 4.5 {
+			if math.Abs(z) > 4 {
 				t.Errorf("cov[%d][%d] = %.4f, want %.4f (z = %.1f)", a, b, c, s, z)
 			}
 		}
