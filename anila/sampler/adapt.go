@@ -11,7 +11,7 @@ import (
 // averaging's average alone overshoots the target (the acceptance at the average of the
 // iterates is not the average acceptance of the iterates; Stan's runs end above their
 // target too). HMC's mass (Config.Mass "diag" or "gradient") is estimated from the draws
-// of the steps from 15% to 65%. Then both are frozen, so that the steps after the warm-up
+// of the steps from 15% to 65%, in two windows (the second, twice as long, starts from the first's mass). Then both are frozen, so that the steps after the warm-up
 // are those of one fixed, exact kernel. The step size is shared by
 // all chains: they target the same distribution, so one step size fits them all, and the
 // mean of N acceptance probabilities per step steers it with N times less noise than one
@@ -94,9 +94,10 @@ type warmup struct {
 	// dual averaging's average, k counting them
 	polish, k int
 	logEps    float64
-	// the mass window: steps (from, to] feed the estimate; at step to the mass is set and
-	// dual averaging restarts from the step size then
-	from, to        int
+	// the mass windows: steps (from, mid] feed a first estimate, set at mid; steps (mid, to]
+	// a second one, with the chains spread by the first, set at to (Stan's doubling windows,
+	// two of them)
+	from, mid, to   int
 	count, mean, m2 []float64
 }
 
@@ -122,6 +123,7 @@ func (s *Sampler[T]) StartWarmup(a Adaptation) error {
 		}
 		d := s.Energy.Dim()
 		w.from, w.to = a.Steps*15/100, a.Steps*65/100
+		w.mid = w.from + (w.to-w.from)/3
 		w.polish = w.to
 		w.count, w.mean, w.m2 = make([]float64, d), make([]float64, d), make([]float64, d)
 	}
@@ -156,8 +158,11 @@ func (s *Sampler[T]) adapt(info *Info, st *State[T]) {
 	}
 	if w.count != nil && w.done > w.from && w.done <= w.to {
 		s.accumulateMass(st)
-		if w.done == w.to {
+		if w.done == w.mid || w.done == w.to {
 			s.setMass()
+			clear(w.count)
+			clear(w.mean)
+			clear(w.m2)
 		}
 	}
 	if w.done >= w.total {
