@@ -131,14 +131,16 @@ test-wheel: setup
 	$(MAKE) --no-print-directory wheel WHEEL_PYTHONS="$$(readlink -f $$(command -v $(PYTHON)))"
 	$(VPY) python/tests/wheel_check.py --wheels dist --python $(PYTHON)
 
-## bench: anila against the PyTorch reference and TorchEBM (bench/results.md), data-parallel scaling
+## bench: anila against the PyTorch reference and TorchEBM, its samplers against BlackJAX's
+## (bench/results.md), data-parallel scaling
 ## on 1 and 2 MPI processes (bench/scaling.md), then the Go benchmarks.
 ## OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset here alone, so that OpenBLAS picks its
 ## kernels as on a user's machine.
-BENCH_PEERS := torchebm==0.8.9
+BENCH_PEERS := torchebm==0.8.9 "jax[cpu]==0.10.2" blackjax==1.7.1
 bench: setup
 	$(VPY) -m pip install -q $(BENCH_PEERS)
 	cd bench && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 ../$(VPY) run.py
+	cd bench && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 ../$(VPY) samplers.py
 	cd bench && env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 ../$(VPY) scaling.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -run '^$$' -bench . -benchmem ./anila/...
 

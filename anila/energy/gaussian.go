@@ -127,7 +127,22 @@ func (e *Gaussian[T]) EnergyGrad(x []T, n int, f, g []T) {
 	for i := range r {
 		r[i] = float64(x[i]) - e.Mean[i%d]
 	}
-	blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, n, d, d, 1, r, d, e.c.prec, d, 0, s, d)
+	if d < 16 {
+		// small: a loop beats the call (and gonum's own Dgemm, which allocates when it
+		// splits large products over goroutines, is not reached)
+		for k := 0; k < n; k++ {
+			rk, sk := r[k*d:(k+1)*d], s[k*d:(k+1)*d]
+			for i := 0; i < d; i++ {
+				v := 0.0
+				for j, p := range e.c.prec[i*d : (i+1)*d] {
+					v += p * rk[j]
+				}
+				sk[i] = v
+			}
+		}
+	} else {
+		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, n, d, d, 1, r, d, e.c.prec, d, 0, s, d)
+	}
 	for k := 0; k < n; k++ {
 		q := 0.0
 		for i := k * d; i < (k+1)*d; i++ {

@@ -9,8 +9,14 @@ import (
 // TestGaussianBatchMatchesPointwise: the batched evaluation (one matrix product) equals the
 // point-by-point one, and the gradient equals central differences of f.
 func TestGaussianBatchMatchesPointwise(t *testing.T) {
+	for _, d := range []int{7, 20} { // a loop below 16, a matrix product above
+		gaussianBatch(t, d)
+	}
+}
+
+func gaussianBatch(t *testing.T, d int) {
 	r := rand.New(rand.NewPCG(1, 2))
-	d, n := 7, 13
+	n := 13
 	a := make([]float64, d*d)
 	for i := range a {
 		a[i] = r.NormFloat64()

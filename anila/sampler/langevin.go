@@ -258,6 +258,9 @@ func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int, apply boo
 	eps2 := c.NoiseScale * c.NoiseScale
 	box := c.Clamped()
 	mask := st.Mask
+	// with a constant rule γ is the same both ways (row scales too), so the proposals'
+	// normalising terms −½ log γ cancel and are not computed
+	logs := !c.Method.Rule().Constant()
 	acc := 0
 	for k := 0; k < n; k++ {
 		lo, hi := k*d, (k+1)*d
@@ -269,11 +272,15 @@ func (s *Sampler[T]) metropolis(src Source[T], st *State[T], n, d int, apply boo
 				continue
 			}
 			xi := float64(s.noise[i])
-			fwd -= 0.5*xi*xi + 0.5*math.Log(float64(s.gamma[i]))
 			gpi := float64(s.gammaP[i])
 			mu := float64(s.xp[i]) + gpi/2*float64(s.gp[i])
 			r := float64(st.X[i]) - mu
-			back -= r*r/(2*eps2*gpi) + 0.5*math.Log(gpi)
+			fwd -= 0.5 * xi * xi
+			back -= r * r / (2 * eps2 * gpi)
+			if logs {
+				fwd -= 0.5 * math.Log(float64(s.gamma[i]))
+				back -= 0.5 * math.Log(gpi)
+			}
 			if box && (s.xp[i] < T(c.Lo) || s.xp[i] > T(c.Hi)) {
 				inside = false
 			}

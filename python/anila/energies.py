@@ -115,7 +115,9 @@ _ENERGY_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong
 class Function(AnalyticEnergy):
     """An energy you compute in Python: ``fn(X) -> (f, grad)``, with X a float64 array
     (n, dim) of points and f (n,) the unnormalised log density f(x) (high = likely) and grad
-    (n, dim) its gradient ∇f(x), both float64-convertible and finite.
+    (n, dim) its gradient ∇f(x), both float64-convertible and finite, except f = −inf where
+    the density is zero (outside the target's support: the Metropolis tests of adjusted
+    samplers and HMC reject proposals there; the gradient is not read).
 
     Go calls fn once per Langevin step with all n chains (and once more to start them), from
     its sampling thread, through a ctypes callback; each call costs about 30 µs on top of fn
@@ -148,7 +150,13 @@ class Function(AnalyticEnergy):
                 raise ValueError(f"fn returned f of shape {f.shape}, want ({n},) for X of shape ({n}, {d})")
             if g.shape != (n, d):
                 raise ValueError(f"fn returned grad of shape {g.shape}, want ({n}, {d})")
-            for name, a in (("f", f), ("grad", g)):
+            # f = −inf is zero density (outside the support): Metropolis tests reject such
+            # proposals; the gradient is not read there
+            out_of_support = f == -np.inf
+            if out_of_support.any():
+                g = g.copy()
+                g[out_of_support] = 0.0
+            for name, a in (("f", np.where(out_of_support, 0.0, f)), ("grad", g)):
                 if not np.isfinite(a).all():
                     i = int(np.argwhere(~np.isfinite(a))[0][0])
                     raise ValueError(f"fn returned a non-finite {name} at row {i}: {a[i]!r}")

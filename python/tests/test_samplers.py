@@ -184,3 +184,18 @@ def test_trace_holds_every_kept_step():
     assert abs(moved - info["accept"]) < 0.02
     with pytest.raises(ValueError, match="trace=True takes the seeded stream"):
         anila.sample(g, init=np.zeros((2, 2)), steps=1, noise=np.zeros((1, 2, 2)), trace=True)
+
+
+def test_function_energy_may_be_zero_outside_its_support():
+    """A Python energy that returns f = -inf outside the unit disc: HMC and MALA proposals
+    there are rejected, so every draw stays inside; NaN is still an error."""
+    def disc(X):
+        r2 = (X**2).sum(1)
+        f = np.where(r2 < 1, -0.5 * r2, -np.inf)
+        return f, -X
+
+    for kw in (dict(sampler="hmc", leapfrog=5), dict(sampler="sgld", adjusted=True)):
+        x = anila.sample(disc, 200, dim=2, steps=100, init=np.zeros((200, 2)), **kw)
+        assert ((x**2).sum(1) < 1).all() and x.std() > 0.2, kw
+    with pytest.raises(ValueError, match="non-finite f"):
+        anila.sample(lambda X: (np.full(len(X), np.nan), -X), 4, dim=2, steps=2)
