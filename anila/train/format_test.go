@@ -81,7 +81,7 @@ func TestEnumJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`"sgld"`), &m); err != nil || m != sampler.SGLD {
 		t.Fatalf("name: %v, %v", m, err)
 	}
-	for _, bad := range []string{`"hmc"`, `7`, `-1`, `true`} {
+	for _, bad := range []string{`"nuts"`, `7`, `-1`, `true`} {
 		if err := json.Unmarshal([]byte(bad), &m); err == nil {
 			t.Errorf("%s accepted as a sampler", bad)
 		}
