@@ -79,11 +79,10 @@ demo-images: setup
 study: setup
 	$(VPY) study/run.py
 
-## test: every Go and Python test (the two suites side by side, each's output whole when it
-## ends), then the built wheel in a clean venv without Go or a C compiler
+## test: every Go and Python test and the built wheel in a clean venv without Go or a C
+## compiler, the three side by side (each's output whole when it ends)
 test: setup
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-python
-	$(MAKE) --no-print-directory test-wheel
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-go test-python test-wheel
 
 # The pure-Go BLAS rerun of nn and capi's race run are one package each: side by side.
 test-go:

@@ -15,7 +15,7 @@ def test_toy_density_is_normalised_and_matches_samples(name):
     lp = anila.datasets.log_density(name, np.stack([gx.ravel(), gy.ravel()], 1))
     assert abs(np.exp(lp).sum() * h * h - 1) < 5e-3
     # samples fall where the density is: a coarse histogram matches cell probabilities
-    S = anila.datasets.toy(name, 20_000, seed=1)
+    S = anila.datasets.toy(name, 10_000, seed=1)
     assert np.isfinite(anila.datasets.log_density(name, S)).all()
     H, _, _ = np.histogram2d(S[:, 0], S[:, 1], bins=12, range=[[-6, 6], [-6, 6]])
     P = np.exp(lp).reshape(len(xs), len(xs)).T  # [x index, y index]
