@@ -24,6 +24,7 @@ import numpy as np
 
 import anila
 import anila.torch as at
+from machine import cpu_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -228,18 +229,6 @@ def measure(reps, fa, ft):
         a.append(fa())
         t.append(ft())
     return a, t
-
-
-def cpu_model():
-    """The processor's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def summary(xs):

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -54,6 +53,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np  # noqa: E402
 
 import anila  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEGIN = "<!-- samplers.py: begin -->"
@@ -309,18 +309,6 @@ def row(side, target, algo, trace, info, secs, chains, kept, grads, compile_s=No
 
 
 # ---------------------------------------------------------------- report
-
-
-def cpu_model():
-    """The processor's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def markdown(rows, env, targets):

@@ -410,7 +410,8 @@ func ChainsInfo(h int64) (s string, err error) {
 }
 
 // ChainsPlan is the sampling run of chains h as decided: JSON {"warmup": steps, "adapt":
-// bool, "replicas": R}.
+// bool, "replicas": R, "metropolis": whether its steps end with a Metropolis test (given
+// noise then needs uniforms)}.
 func ChainsPlan(h int64) (s string, err error) {
 	defer guard(&err)
 	c, err := lookupChains(h)
@@ -418,7 +419,8 @@ func ChainsPlan(h int64) (s string, err error) {
 		return "", err
 	}
 	p := c.sampling()
-	b, err := json.Marshal(map[string]any{"warmup": p.Warmup, "adapt": p.Adapt, "replicas": p.Tempering.Replicas})
+	b, err := json.Marshal(map[string]any{"warmup": p.Warmup, "adapt": p.Adapt, "replicas": p.Tempering.Replicas,
+		"metropolis": c.config().Metropolis()})
 	return string(b), err
 }
 

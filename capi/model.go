@@ -209,8 +209,11 @@ type modelMeta struct {
 	NumParams int          `json:"num_params"`
 	HasData   bool         `json:"has_data"`
 	HasBuffer bool         `json:"has_buffer"`
-	History   []string     `json:"history_fields"`
-	Recovered []int        `json:"recoveries"`
+	// Metropolis says whether the training sampler's steps end with a Metropolis test
+	// (sampler.Config.Metropolis: their given noise then needs uniforms)
+	Metropolis bool     `json:"metropolis"`
+	History    []string `json:"history_fields"`
+	Recovered  []int    `json:"recoveries"`
 	// Last holds the newest history entry, by field name (empty before training).
 	Last map[string]*float64 `json:"last"`
 	// Params are the model's settings by the run table's names (run.Describe).
@@ -222,7 +225,7 @@ type modelMeta struct {
 func (m *modelT[T]) meta() ([]byte, error) {
 	return json.Marshal(modelMeta{Dtype: m.dtype(), Arch: m.tr.Arch, Config: m.tr.Config,
 		Iteration: m.tr.Iter, NumParams: len(m.tr.Params), HasData: m.tr.HasData(),
-		HasBuffer: m.tr.Buffer != nil, History: train.HistoryFields, Recovered: m.tr.Recoveries,
+		HasBuffer: m.tr.Buffer != nil, Metropolis: m.tr.Config.Sampler.Metropolis(), History: train.HistoryFields, Recovered: m.tr.Recoveries,
 		Last: jsonFloats(m.lastHistory()), Params: run.Describe(m.tr.Arch, m.tr.Config, m.dtype(), m.tr.Plan), Plan: m.tr.Plan})
 }
 

@@ -75,21 +75,28 @@ func symmetrize(cov []float64, d int) ([]float64, error) {
 
 // logpdf returns log N(x; μ, Σ) and writes −Σ⁻¹(x−μ) into grad; r is scratch of length d.
 func (c *component) logpdf(x []float64, grad, r []float64) float64 {
-	d := len(c.mean)
 	for i := range r {
 		r[i] = x[i] - c.mean[i]
 	}
+	c.precMul(r, grad)
 	q := 0.0
-	for i := 0; i < d; i++ {
-		s := 0.0
-		row := c.prec[i*d : (i+1)*d]
-		for j, v := range row {
-			s += v * r[j]
-		}
-		grad[i] = -s
+	for i, s := range grad {
 		q += r[i] * s
+		grad[i] = -s
 	}
 	return c.logNorm - 0.5*q
+}
+
+// precMul writes Σ⁻¹r into s (both of length d).
+func (c *component) precMul(r, s []float64) {
+	d := len(c.mean)
+	for i := 0; i < d; i++ {
+		v := 0.0
+		for j, p := range c.prec[i*d : (i+1)*d] {
+			v += p * r[j]
+		}
+		s[i] = v
+	}
 }
 
 // Gaussian is the energy of N(Mean, Cov). It keeps scratch buffers, so it is not safe for
@@ -131,14 +138,7 @@ func (e *Gaussian[T]) EnergyGrad(x []T, n int, f, g []T) {
 		// small: a loop beats the call (and gonum's own Dgemm, which allocates when it
 		// splits large products over goroutines, is not reached)
 		for k := 0; k < n; k++ {
-			rk, sk := r[k*d:(k+1)*d], s[k*d:(k+1)*d]
-			for i := 0; i < d; i++ {
-				v := 0.0
-				for j, p := range e.c.prec[i*d : (i+1)*d] {
-					v += p * rk[j]
-				}
-				sk[i] = v
-			}
+			e.c.precMul(r[k*d:(k+1)*d], s[k*d:(k+1)*d])
 		}
 	} else {
 		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, n, d, d, 1, r, d, e.c.prec, d, 0, s, d)

@@ -20,11 +20,6 @@ func Describe(a nn.Arch, c train.Config, dtype string, plan *train.Plan) map[str
 		p.NoiseBox = []float64{c.NoiseLo, c.NoiseHi}
 		p.Standardize = a.InScale > 0
 	}
-	leapfrog := c.Sampler.Leapfrog
-	if leapfrog == 0 { // a file from before HMC
-		p, _ := Lookup("leapfrog")
-		leapfrog = p.Default.(int)
-	}
 	lrDecay := "none"
 	if c.LRDecay > 0 {
 		lrDecay = "cosine"
@@ -35,7 +30,7 @@ func Describe(a nn.Arch, c train.Config, dtype string, plan *train.Plan) map[str
 		"sampler": c.Sampler.Method.String(), "adjusted": c.Sampler.Adjusted, "steps": c.Steps,
 		"step_size": c.Sampler.StepSize, "threshold": c.Sampler.Threshold, "threshold_quantile": c.ThresholdQuantile,
 		"noise_scale": c.Sampler.NoiseScale, "anisotropy": c.Sampler.Anisotropy.String(), "channels": c.Sampler.Channels,
-		"leapfrog": leapfrog, "mass": c.Sampler.Mass.String(),
+		"leapfrog": leapfrogOf(c.Sampler), "mass": c.Sampler.Mass.String(),
 		"clamp": p.Clamp, "noise_box": p.NoiseBox, "init": c.Init.String(), "buffer_size": p.BufferSize,
 		"reinit": c.Reinit, "jump": c.Jump, "jump_width": p.JumpWidth, "ema": c.EMA, "iterations": p.Iterations,
 		"batch_size": c.BatchSize, "lr": c.LR, "lr_decay": lrDecay, "lr_floor": c.LRFloor,

@@ -131,10 +131,8 @@ func resolveSampling(base sampler.Config, given map[string]any, steps int, fixed
 			c.Mass, _ = sampler.ParseMass(val.(string))
 		}
 	}
-	if c.Method == sampler.HMC && c.Leapfrog == 0 {
-		// a model trained before HMC existed has no leapfrog count: the table's
-		p, _ := Lookup("leapfrog")
-		c.Leapfrog = p.Default.(int)
+	if c.Method == sampler.HMC {
+		c.Leapfrog = leapfrogOf(*c)
 	}
 	if c.Adjusted && c.NoiseScale == 0 && c.Method != sampler.HMC {
 		return out, valueErr("noise_scale", "noise_scale must be > 0 for an adjusted sampler, got 0.0")
@@ -180,4 +178,14 @@ func resolveSampling(base sampler.Config, given map[string]any, steps int, fixed
 		return out, valueErr("replicas", "replicas must be 1 with the noise given (tempering's swaps draw their own), got %d", out.Tempering.Replicas)
 	}
 	return out, out.Tempering.Validate()
+}
+
+// leapfrogOf is c's leapfrog count, or the table's default for a model trained before HMC
+// existed (its file holds none).
+func leapfrogOf(c sampler.Config) int {
+	if c.Leapfrog > 0 {
+		return c.Leapfrog
+	}
+	p, _ := Lookup("leapfrog")
+	return p.Default.(int)
 }

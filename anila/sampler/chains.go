@@ -208,10 +208,14 @@ func (c *Chains[T]) adaptLadder() {
 		return
 	}
 	c.adapted++
-	rates := c.SwapRates()
+	// the window's swap rates, in place of the sums (cleared below)
+	rates := c.prob
 	mean := 0.0
-	for _, a := range rates {
-		mean += a
+	for i := range rates {
+		if c.tried[i] > 0 {
+			rates[i] /= c.tried[i]
+		}
+		mean += rates[i]
 	}
 	mean /= float64(len(rates))
 	kappa := 2 / math.Pow(float64(c.adapted)+1, 0.6)

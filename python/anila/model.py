@@ -373,16 +373,15 @@ class Model:
         adjusted samplers uniforms (steps, batch_size). Leaves the replay buffer and the
         random stream alone. Returns the final samples (batch_size, dim)."""
         h = self._handle()
-        cfg = self._meta()["config"]
+        meta = self._meta()
+        cfg = meta["config"]
         m, k = int(cfg["BatchSize"]), int(cfg["Steps"])
         batch = self._points(batch, "batch")
         z0 = self._points(z0, "z0")
         for name, a in (("batch", batch), ("z0", z0)):
             if a.shape[0] != m:
                 raise ValueError(f"{name} must have batch_size={m} rows, got {a.shape[0]}")
-        smp = cfg["Sampler"]
-        xi, u = sampling.noise_arrays(noise, uniforms, k, m, self.dim, self.dtype,
-                                      bool(smp["Adjusted"]) or smp["Method"] == "hmc")
+        xi, u = sampling.noise_arrays(noise, uniforms, k, m, self.dim, self.dtype, bool(meta["metropolis"]))
         out = np.empty((m, self.dim), dtype=self.dtype)
         try:
             cfunc("anila_train_step", h, ptr(batch), ptr(z0), ptr(xi), xi.size, ptr(u), u.size, ptr(out))

@@ -13,8 +13,9 @@ import numpy as np
 from ._chunks import Interrupted, in_chunks, stoppable
 from ._lib import capi, cfunc, close_handle, gocall, ptr
 from ._validate import as_points, check_choice, jsonable
+from .settings import parameters
 
-_TABLE = {p["name"]: p for p in json.loads(capi.Schema())}
+_TABLE = {p["name"]: p for p in parameters()}
 #: The parameters sampling takes, by their table names.
 SAMPLER_PARAMS = tuple(capi.SamplerParams())
 
@@ -98,9 +99,7 @@ def run_chains(target: int, dim: int, dtype, params: dict, n, steps, init, seed,
         if trace and noise is not None:
             raise ValueError("trace=True takes the seeded stream; it cannot be used with noise")
         if noise is not None:
-            metropolis = json.loads(gocall(capi.ChainsConfig, ch))
-            metropolis = bool(metropolis["Adjusted"]) or metropolis["Method"] == "hmc"
-            xi, u = noise_arrays(noise, uniforms, steps, n, dim, dtype, metropolis)
+            xi, u = noise_arrays(noise, uniforms, steps, n, dim, dtype, bool(plan["metropolis"]))
             cfunc("anila_chains_step_fixed", ch, steps, ptr(xi), xi.size, ptr(u), u.size)
             steps = 0
         elif uniforms is not None:
