@@ -83,8 +83,11 @@ def build_library(dest: str) -> None:
     env["PATH"] = os.path.dirname(go) + os.pathsep + env.get("PATH", "")
     env["CC"] = cc
     env["CGO_ENABLED"] = "1"
-    if "-buildvcs" not in env.get("GOFLAGS", ""):
-        env["GOFLAGS"] = (env.get("GOFLAGS", "") + " -buildvcs=false").strip()
+    # -trimpath: no build folder in the binary, so builds from any folder (a clone, pip's
+    # temporary sdist folder) are the same and share Go's build cache.
+    for flag, value in (("-buildvcs", "-buildvcs=false"), ("-trimpath", "-trimpath")):
+        if flag not in env.get("GOFLAGS", ""):
+            env["GOFLAGS"] = (env.get("GOFLAGS", "") + " " + value).strip()
     choice = os.environ.get("ANILA_BLAS", "openblas")
     if choice not in ("openblas", "go"):
         raise BuildError(f"ANILA_BLAS must be openblas or go, got {choice!r}")

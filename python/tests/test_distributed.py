@@ -1,5 +1,6 @@
 """Data-parallel training (anila.train(..., comm=...)) over Open MPI (mpi4py, launched by
-mpiexec) and torch.distributed (gloo, launched by torchrun). Each test starts the processes
+mpiexec) and torch.distributed (gloo: the example through torchrun, the others started here
+with torchrun's variables). Each test starts the processes
 of dist_worker.py in subprocesses with a timeout; rank 0 reports what it found as JSON.
 
 Without mpiexec and mpi4py (or torch) the tests skip, unless ANILA_TEST_DISTRIBUTED=require
@@ -62,12 +63,34 @@ def run_mpi(n, mode, tmp_path, *args, timeout=180, expect_ok=True):
     return _launch(cmd, out, timeout, expect_ok)
 
 
-def run_torch(n, mode, tmp_path, *args, timeout=180, expect_ok=True):
-    """Rank 0's report of dist_worker.py `mode` on n torchrun processes (gloo)."""
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_torch(n, mode, tmp_path, *args, timeout=180):
+    """Rank 0's report of dist_worker.py `mode` on n gloo processes, started here with the
+    variables torchrun would set (torchrun's own agent is tested by the example test; it
+    would cost one more torch import per launch)."""
     out = tmp_path / f"{mode}-torch{n}-{time.monotonic_ns()}.json"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(n),
-           str(WORKER), mode, "--backend", "torch", "--out", str(out), *args]
-    return _launch(cmd, out, timeout, expect_ok)
+    port = _free_port()
+    procs = []
+    for rank in range(n):
+        env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
+               "WORLD_SIZE": str(n), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": str(n)}
+        cmd = [sys.executable, str(WORKER), mode, "--backend", "torch", "--out", str(out), *args]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        res = [p.communicate(timeout=timeout) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for rank, (p, (o, e)) in enumerate(zip(procs, res)):
+        assert p.returncode == 0, f"rank {rank} of {n} ({mode}) failed ({p.returncode}):\n{o[-3000:]}\n{e[-3000:]}"
+    return json.loads(Path(out).read_text())
 
 
 def _check_lockstep(r, n):
@@ -162,9 +185,9 @@ def test_ranks_with_different_data_or_settings_all_fail_at_start(mpi, tmp_path, 
 def test_torch_distributed_two_processes_and_one(torchrun, tmp_path):
     """gloo: 2 processes stay in lock step; 1 process is training without comm. With Open MPI
     present, the 2-process result is also the MPI one, bit for bit."""
-    r, _, _ = run_torch(2, "equal", tmp_path)
+    r = run_torch(2, "equal", tmp_path)
     _check_lockstep(r, 2)
-    one, _, _ = run_torch(1, "equal", tmp_path, "--compare")
+    one = run_torch(1, "equal", tmp_path, "--compare")
     assert one["no_comm_same_params"] and one["no_comm_same_history"]
     if shutil.which("mpiexec") and importlib.util.find_spec("mpi4py"):
         m, _, _ = run_mpi(2, "equal", tmp_path)
@@ -175,11 +198,7 @@ def test_torch_killed_rank_gives_distributed_error(torchrun, tmp_path):
     """gloo, two processes started here without torchrun's agent (which would end the job
     itself, as mpiexec does): when rank 1 dies, rank 0 fails with anila's DistributedError
     within 60 s."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     procs = []
     t0 = time.perf_counter()
     for rank in (0, 1):
