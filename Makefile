@@ -82,16 +82,20 @@ study: setup
 	$(VPY) study/run.py
 
 ## test: every Go and Python test and the built wheel in a clean venv without Go or a C
-## compiler, the three side by side (each's output whole when it ends)
+## compiler, the three side by side (each's output whole when it ends); the Python suite,
+## the longest, keeps the CPU first (the other two run under nice)
 test: setup
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-go test-python test-wheel
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-go test-python test-wheel BG="nice -n 10"
+
+# BG prefixes the commands of test-go and test-wheel (`make test` sets it to nice).
+BG ?=
 
 # The pure-Go BLAS rerun of nn and capi's race run are one package each: side by side.
 test-go:
-	$(GO_BLAS_ENV) $(GO) vet $(GO_TAGS) ./anila/... ./capi/...
-	$(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/...
-	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/ & pid=$$!; \
-	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/; rc=$$?; wait $$pid && exit $$rc
+	$(BG) env $(GO_BLAS_ENV) $(GO) vet $(GO_TAGS) ./anila/... ./capi/...
+	$(BG) env $(GO_BLAS_ENV) $(GO) test $(GO_TAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/...
+	$(BG) $(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) ./anila/nn/ & pid=$$!; \
+	$(BG) $(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./capi/; rc=$$?; wait $$pid && exit $$rc
 
 test-python:
 	cd python/tests && ANILA_TEST_DISTRIBUTED=require ../../$(VPY) -m pytest -q -p no:cacheprovider -m "not quality" .
@@ -129,8 +133,8 @@ wheel: sdist
 ## test-wheel: build this Python's wheel, install it in a fresh venv and use it there with no
 ## Go, no C compiler and no LD_LIBRARY_PATH
 test-wheel: setup
-	$(MAKE) --no-print-directory wheel WHEEL_PYTHONS="$$(readlink -f $$(command -v $(PYTHON)))"
-	$(VPY) python/tests/wheel_check.py --wheels dist --python $(PYTHON)
+	$(BG) $(MAKE) --no-print-directory wheel WHEEL_PYTHONS="$$(readlink -f $$(command -v $(PYTHON)))"
+	$(BG) $(VPY) python/tests/wheel_check.py --wheels dist --python $(PYTHON)
 
 ## bench: anila against the PyTorch reference and TorchEBM, its samplers against BlackJAX's
 ## (bench/results.md), data-parallel scaling
