@@ -76,10 +76,14 @@ MINUTES ?= 4
 demo-images: setup
 	$(VPY) examples/demo_images.py --out demo-out --minutes $(MINUTES)
 
-## study: AniLA vs SGLD over seeds (toy data, analytic targets, b/η sweep, Fashion-MNIST FID);
-## writes study/results.md and its figures (about an hour on 2 cores)
+## study: AniLA vs SGLD over seeds (toy data, analytic targets, b/η sweep, Fashion-MNIST FID),
+## then log Z by AIS and bits per dimension (study/likelihood.py, against ebmkit); writes
+## study/results.md and its figures (about an hour and a half on 2 cores)
+STUDY_PEERS := ebmkit==0.16.0
 study: setup
+	$(VPY) -m pip install -q $(STUDY_PEERS)
 	$(VPY) study/run.py
+	$(VPY) study/likelihood.py
 
 ## test: every Go and Python test and the built wheel in a clean venv without Go or a C
 ## compiler, the three side by side (each's output whole when it ends); the Python suite,

@@ -13,10 +13,12 @@
 //
 // Every entry point recovers panics and returns them as errors. No pointer into NumPy memory
 // is kept after a call returns: data that outlives a call is copied. Long calls (Train,
-// StepChains) stop early when Stop is called on their handle (Python does on Ctrl-C).
+// StepChains, StepAIS) stop early when Stop is called on their handle (Python does on
+// Ctrl-C).
 //
 // Files: schema.go (the run table for Python), handles.go (the handle registry), model.go
 // (trained models), gradhook.go (a caller's gradient hook), chains.go (sampling sessions),
+// ais.go (log Z runs by annealed importance sampling),
 // energies.go (analytic energies), callback.go (energies that are caller functions),
 // images.go and features.go (image data and the FID feature net), export.go (the C
 // functions), table.c (the one list of them, names with addresses), capi.go (library-wide

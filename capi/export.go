@@ -391,3 +391,23 @@ func anila_data_summary(x unsafe.Pointer, n, d C.longlong, is64 C.int, out *C.do
 		return nil
 	})
 }
+
+//export anila_ais_new
+func anila_ais_new(target C.longlong, request *C.char, points unsafe.Pointer, nPoints, dim C.longlong,
+	starts unsafe.Pointer, nStarts C.longlong, out *C.longlong, errbuf *C.char, errlen C.longlong) C.int {
+	return call(errbuf, errlen, func() error {
+		var st []float64
+		if starts != nil {
+			st = slice[float64](starts, int(nStarts*dim))
+		}
+		a, err := newAIS(int64(target), C.GoString(request), slice[float64](points, int(nPoints*dim)), int(nPoints), st)
+		if err != nil {
+			return err
+		}
+		if d := a.run.Positions(); int(dim) != len(d)/a.cfg.Chains {
+			return fmt.Errorf("points have %d columns, the energy has dimension %d", dim, len(d)/a.cfg.Chains)
+		}
+		*out = C.longlong(register(a))
+		return nil
+	})
+}

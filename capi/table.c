@@ -32,6 +32,7 @@ static const struct {
 	ANILA_ENTRY(anila_fid),
 	ANILA_ENTRY(anila_frechet),
 	ANILA_ENTRY(anila_data_summary),
+	ANILA_ENTRY(anila_ais_new),
 };
 
 long long anila_export_count(void) { return (long long)(sizeof(anila_table) / sizeof(anila_table[0])); }

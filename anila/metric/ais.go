@@ -51,6 +51,50 @@ func (g DiagGaussian) Sample(r *rand.Rand, x []float64, n int) {
 	}
 }
 
+// FitDiagGaussian is the diagonal Gaussian of the n points x (n×d): their mean and standard
+// deviation per coordinate, each deviation at least 1% of their root mean square (so that a
+// coordinate constant in the points, an image's border, still has a usable width; 1 when
+// every coordinate is constant).
+func FitDiagGaussian(x []float64, n, d int) (DiagGaussian, error) {
+	if n < 2 {
+		return DiagGaussian{}, fmt.Errorf("need at least 2 points to fit a Gaussian, got %d", n)
+	}
+	if len(x) != n*d {
+		return DiagGaussian{}, fmt.Errorf("points hold %d values, want %d×%d", len(x), n, d)
+	}
+	g := DiagGaussian{Mean: make([]float64, d), Std: make([]float64, d)}
+	for k := 0; k < n; k++ {
+		for j, v := range x[k*d : (k+1)*d] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return DiagGaussian{}, fmt.Errorf("points must be finite: row %d, column %d is %v", k, j, v)
+			}
+			g.Mean[j] += v
+		}
+	}
+	for j := range g.Mean {
+		g.Mean[j] /= float64(n)
+	}
+	for k := 0; k < n; k++ {
+		for j, v := range x[k*d : (k+1)*d] {
+			r := v - g.Mean[j]
+			g.Std[j] += r * r
+		}
+	}
+	ms := 0.0
+	for j := range g.Std {
+		g.Std[j] = math.Sqrt(g.Std[j] / float64(n-1))
+		ms += g.Std[j] * g.Std[j]
+	}
+	floor := 0.01 * math.Sqrt(ms/float64(d))
+	if floor == 0 {
+		floor = 1
+	}
+	for j := range g.Std {
+		g.Std[j] = math.Max(g.Std[j], floor)
+	}
+	return g, nil
+}
+
 // AISConfig is an annealed-importance-sampling run's settings.
 type AISConfig struct {
 	// Distributions is the number K of steps from the base (β = 0) to the target (β = 1),
@@ -151,6 +195,156 @@ func (c AISConfig) validate(d int) error {
 	return c.Transition.Validate(d)
 }
 
+// DefaultAIS is the run taken when nothing is given: 1,000 distributions, 64 chains, one HMC transition (10 leapfrog steps) each,
+// starting at step size 0.1 and steered toward HMC's default acceptance, at T = 1.
+func DefaultAIS() AISConfig {
+	return AISConfig{Distributions: 1000, Chains: 64, Steps: 1, Temperature: 1, Seed: 0,
+		Transition: sampler.Config{Method: sampler.HMC, StepSize: 0.1, Leapfrog: 10, NoiseScale: 1, Channels: 1}}
+}
+
+// AISRun is an annealed-importance-sampling run in progress, advanced a few distributions
+// at a time (Advance) so that a caller can show progress and stop it; AIS runs one whole.
+type AISRun struct {
+	cfg     AISConfig
+	reverse bool
+	path    *pathEnergy
+	smp     *sampler.Sampler[float64]
+	src     sampler.RandSource[float64]
+	st      *sampler.State[float64]
+	betas   []float64
+	logw    []float64
+	target  float64
+	logEps  float64
+	acc     float64
+	steps   float64
+	done    int // distributions done (forward: from k = 1 up; reverse: from K down)
+}
+
+// NewAIS prepares a run of AIS (see AIS) without taking a step.
+func NewAIS(e sampler.Energy[float64], base Base, cfg AISConfig, starts []float64) (*AISRun, error) {
+	d := e.Dim()
+	if base.Dim() != d {
+		return nil, fmt.Errorf("the base has dimension %d, the energy %d", base.Dim(), d)
+	}
+	if err := cfg.validate(d); err != nil {
+		return nil, err
+	}
+	n := cfg.Chains
+	reverse := starts != nil
+	if reverse && len(starts) != n*d {
+		return nil, fmt.Errorf("starts hold %d values, want chains×dim = %d×%d", len(starts), n, d)
+	}
+	target := cfg.TargetAccept
+	if target == 0 {
+		target = sampler.DefaultTarget(cfg.Transition)
+	}
+	path := &pathEnergy{e: e, base: base, temp: cfg.Temperature}
+	smp, err := sampler.New[float64](cfg.Transition, path)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := base.(DiagGaussian); ok && cfg.Transition.Method == sampler.HMC {
+		inv := make([]float64, d)
+		for j, s := range g.Std {
+			inv[j] = s * s
+		}
+		if err := smp.SetInvMass(inv); err != nil {
+			return nil, err
+		}
+	}
+	r := &AISRun{cfg: cfg, reverse: reverse, path: path, smp: smp, src: sampler.NewRandSource[float64](cfg.Seed),
+		st: sampler.NewState[float64](n, d), betas: Schedule(cfg.Distributions), logw: make([]float64, n),
+		target: target, logEps: math.Log(cfg.Transition.StepSize)}
+	if reverse {
+		copy(r.st.X, starts)
+	} else {
+		base.Sample(r.src.Rand, r.st.X, n)
+	}
+	return r, nil
+}
+
+// Remaining is the number of distributions left.
+func (r *AISRun) Remaining() int { return r.cfg.Distributions - r.done }
+
+// Advance goes through up to k more distributions and returns how many it did.
+func (r *AISRun) Advance(k int) int {
+	did := 0
+	for ; did < k && r.done < r.cfg.Distributions; did++ {
+		K := r.cfg.Distributions
+		if !r.reverse {
+			i := r.done + 1
+			r.increment(r.betas[i-1], r.betas[i])
+			if i < K {
+				r.transition(r.betas[i])
+			}
+		} else {
+			i := K - r.done
+			if i < K {
+				r.transition(r.betas[i])
+			}
+			r.increment(r.betas[i-1], r.betas[i])
+		}
+		r.done++
+	}
+	return did
+}
+
+// transition runs the Steps kernel moves at inverse temperature b with the current step
+// size, then moves the step size toward the target acceptance.
+func (r *AISRun) transition(b float64) {
+	r.path.beta = b
+	r.smp.Config.StepSize = math.Exp(r.logEps)
+	r.smp.Init(r.st)
+	p := 0.0
+	for s := 0; s < r.cfg.Steps; s++ {
+		info := r.smp.Step(r.src, r.st)
+		r.acc += info.Accept
+		p += info.AcceptProb
+		r.steps++
+	}
+	r.logEps = min(max(r.logEps+(p/float64(r.cfg.Steps)-r.target), -40), 20)
+}
+
+// increment adds the log weight's increment from β = from to β = to at the chains'
+// points: (to − from)(f/T − log q).
+func (r *AISRun) increment(from, to float64) {
+	p, st := r.path, r.st
+	p.beta = 1
+	p.EnergyGrad(st.X, r.cfg.Chains, st.F, st.G)
+	for k := range r.logw {
+		v := p.f[k]/p.temp - p.lq[k]
+		if math.IsNaN(v) {
+			v = math.Inf(-1)
+		}
+		r.logw[k] += (to - from) * v
+	}
+}
+
+// Positions are the chains' current points (Chains×Dim, not a copy).
+func (r *AISRun) Positions() []float64 { return r.st.X }
+
+// Result is the estimate from the distributions done so far (final when Remaining is 0).
+func (r *AISRun) Result() AISResult {
+	res := AISResult{StepSize: math.Exp(r.logEps)}
+	if r.steps > 0 {
+		res.Accept = r.acc / r.steps
+	}
+	if r.reverse {
+		// exp(−log w) estimates 1/Z without bias
+		neg := make([]float64, len(r.logw))
+		for k, v := range r.logw {
+			neg[k] = -v
+		}
+		m, se, ess := logMeanExp(neg)
+		res.LogZ, res.StdErr, res.ESS = -m, se, ess
+		res.LogWeights = neg
+	} else {
+		res.LogZ, res.StdErr, res.ESS = logMeanExp(r.logw)
+		res.LogWeights = append([]float64(nil), r.logw...)
+	}
+	return res
+}
+
 // AIS estimates log Z = log ∫ exp(f(x)/T) dx by annealed importance sampling from base
 // (forward, a stochastic lower bound) or, with starts (n×Dim points, approximately drawn
 // from the target), backward from them to the base (reverse, an upper bound when they are
@@ -160,105 +354,12 @@ func (c AISConfig) validate(d int) error {
 // TargetAccept (a multiplicative step per distribution on the transitions' mean acceptance
 // probability); the kernel used at a distribution is fixed before its transitions run.
 func AIS(e sampler.Energy[float64], base Base, cfg AISConfig, starts []float64) (AISResult, error) {
-	d := e.Dim()
-	if base.Dim() != d {
-		return AISResult{}, fmt.Errorf("the base has dimension %d, the energy %d", base.Dim(), d)
-	}
-	if err := cfg.validate(d); err != nil {
-		return AISResult{}, err
-	}
-	n := cfg.Chains
-	reverse := starts != nil
-	if reverse && len(starts) != n*d {
-		return AISResult{}, fmt.Errorf("starts hold %d values, want chains×dim = %d×%d", len(starts), n, d)
-	}
-	target := cfg.TargetAccept
-	if target == 0 {
-		target = sampler.DefaultTarget(cfg.Transition)
-	}
-	path := &pathEnergy{e: e, base: base, temp: cfg.Temperature}
-	smp, err := sampler.New[float64](cfg.Transition, path)
+	r, err := NewAIS(e, base, cfg, starts)
 	if err != nil {
 		return AISResult{}, err
 	}
-	if g, ok := base.(DiagGaussian); ok && cfg.Transition.Method == sampler.HMC {
-		inv := make([]float64, d)
-		for j, s := range g.Std {
-			inv[j] = s * s
-		}
-		if err := smp.SetInvMass(inv); err != nil {
-			return AISResult{}, err
-		}
-	}
-	src := sampler.NewRandSource[float64](cfg.Seed)
-	st := sampler.NewState[float64](n, d)
-	if reverse {
-		copy(st.X, starts)
-	} else {
-		base.Sample(src.Rand, st.X, n)
-	}
-	betas := Schedule(cfg.Distributions)
-	logw := make([]float64, n)
-	var acc, steps float64
-	logEps := math.Log(cfg.Transition.StepSize)
-	transition := func(b float64) {
-		path.beta = b
-		smp.Config.StepSize = math.Exp(logEps)
-		smp.Init(st)
-		p := 0.0
-		for s := 0; s < cfg.Steps; s++ {
-			info := smp.Step(src, st)
-			acc += info.Accept
-			p += info.AcceptProb
-			steps++
-		}
-		logEps = min(max(logEps+(p/float64(cfg.Steps)-target), -40), 20)
-	}
-	// the log weight's increment from β = from to β = to at the state's points:
-	// (to − from)(f/T − log q)
-	increment := func(from, to float64) {
-		path.beta = 1
-		path.EnergyGrad(st.X, n, st.F, st.G)
-		for k := 0; k < n; k++ {
-			v := path.f[k]/path.temp - path.lq[k]
-			if math.IsNaN(v) {
-				v = math.Inf(-1)
-			}
-			logw[k] += (to - from) * v
-		}
-	}
-	if !reverse {
-		for k := 1; k <= cfg.Distributions; k++ {
-			increment(betas[k-1], betas[k])
-			if k < cfg.Distributions {
-				transition(betas[k])
-			}
-		}
-	} else {
-		for k := cfg.Distributions; k >= 1; k-- {
-			if k < cfg.Distributions {
-				transition(betas[k])
-			}
-			increment(betas[k-1], betas[k])
-		}
-	}
-	res := AISResult{LogWeights: logw, StepSize: math.Exp(logEps)}
-	if steps > 0 {
-		res.Accept = acc / steps
-	}
-	if reverse {
-		// exp(−log w) estimates 1/Z without bias
-		neg := make([]float64, n)
-		for k, v := range logw {
-			neg[k] = -v
-		}
-		m, se, ess := logMeanExp(neg)
-		res.LogZ, res.StdErr, res.ESS = -m, se, ess
-		res.LogWeights = neg
-	} else {
-		res.LogZ, res.StdErr, res.ESS = logMeanExp(logw)
-	}
-	return res, nil
+	r.Advance(r.Remaining())
+	return r.Result(), nil
 }
 
 // logMeanExp returns log mean exp(v), its delta-method standard error and the effective

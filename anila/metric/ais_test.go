@@ -147,3 +147,122 @@ func logSpaced(d int, kappa float64) []float64 {
 	}
 	return v
 }
+
+// TestAISBracketCoverage repeats a short AIS run (forward from a mis-fitted base, reverse
+// from exact draws) 100 times: the bracket [forward − 2 s.e., reverse + 2 s.e.] holds the
+// truth in at least 95 of them. (The two estimates are bounds in expectation only: with few
+// chains each lands on the wrong side of the truth about as often as their bias is smaller
+// than their noise, so the bracket a user reads carries each side's standard error.)
+func TestAISBracketCoverage(t *testing.T) {
+	d := 10
+	e := shiftedGaussian{mean: make([]float64, d), vars: logSpaced(d, 10), c: 2.5}
+	base := DiagGaussian{Mean: make([]float64, d), Std: make([]float64, d)}
+	for j := range base.Std {
+		base.Mean[j], base.Std[j] = 0.5, 2
+	}
+	const runs = 100
+	held, width := 0, 0.0
+	for r := 0; r < runs; r++ {
+		cfg := AISConfig{Distributions: 30, Chains: 16, Transition: mala(0.3), Steps: 1, Temperature: 1, Seed: uint64(2 * r)}
+		fwd, err := AIS(e, base, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Seed++
+		rev, err := AIS(e, base, cfg, exactDraws(e, d, cfg.Chains, uint64(1000+r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := fwd.LogZ-2*fwd.StdErr, rev.LogZ+2*rev.StdErr
+		if lo <= e.c && e.c <= hi {
+			held++
+		}
+		width += hi - lo
+	}
+	t.Logf("the bracket held the truth in %d of %d runs; mean width %.3f nat", held, runs, width/runs)
+	if held < 95 {
+		t.Errorf("the bracket held the truth in %d of %d runs, want >= 95", held, runs)
+	}
+}
+
+// TestAISTightensWithDistributions: the bracket's width, [forward − 2 s.e., reverse + 2
+// s.e.] (mean over seeds), falls as distributions are added, and the estimates close in on
+// the truth.
+func TestAISTightensWithDistributions(t *testing.T) {
+	d := 20
+	e := shiftedGaussian{mean: make([]float64, d), vars: logSpaced(d, 30), c: -4}
+	base := DiagGaussian{Mean: make([]float64, d), Std: make([]float64, d)}
+	for j := range base.Std {
+		base.Mean[j], base.Std[j] = -0.5, 3
+	}
+	prev := math.Inf(1)
+	for _, k := range []int{5, 30, 200, 1000} {
+		width, errSum := 0.0, 0.0
+		const seeds = 4
+		for s := 0; s < seeds; s++ {
+			cfg := AISConfig{Distributions: k, Chains: 128, Transition: mala(0.3), Steps: 1, Temperature: 1, Seed: uint64(10*k + s)}
+			fwd, err := AIS(e, base, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Seed += 5
+			rev, err := AIS(e, base, cfg, exactDraws(e, d, cfg.Chains, uint64(77+s)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			width += (rev.LogZ + 2*rev.StdErr - fwd.LogZ + 2*fwd.StdErr) / seeds
+			errSum += math.Abs((fwd.LogZ+rev.LogZ)/2-e.c) / seeds
+		}
+		t.Logf("K = %4d: mean width %.3f nat, mean |midpoint − truth| %.3f", k, width, errSum)
+		if !(width < prev) {
+			t.Errorf("K = %d: width %.3f did not fall below %.3f", k, width, prev)
+		}
+		prev = width
+		if k == 1000 && (width > 0.25 || errSum > 0.05) {
+			t.Errorf("K = 1000: width %.3f, error %.3f; want <= 0.25 and <= 0.05", width, errSum)
+		}
+	}
+}
+
+// TestAISRunAdvancesInPieces: a run advanced in pieces gives the bits of one whole run.
+func TestAISRunAdvancesInPieces(t *testing.T) {
+	e := shiftedGaussian{mean: []float64{1, 2, 3}, vars: []float64{1, 2, 3}, c: 0}
+	base, err := FitDiagGaussian(exactDraws(e, 3, 50, 9), 50, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := AISConfig{Distributions: 57, Chains: 8, Transition: mala(0.3), Steps: 2, Temperature: 1, Seed: 4}
+	whole, err := AIS(e, base, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewAIS(e, base, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 10, 3, 100} {
+		r.Advance(k)
+	}
+	if r.Remaining() != 0 {
+		t.Fatalf("remaining %d", r.Remaining())
+	}
+	if got := r.Result(); got.LogZ != whole.LogZ || got.StdErr != whole.StdErr {
+		t.Errorf("in pieces %v ± %v, whole %v ± %v", got.LogZ, got.StdErr, whole.LogZ, whole.StdErr)
+	}
+}
+
+func TestFitDiagGaussianChecksAndFloors(t *testing.T) {
+	if _, err := FitDiagGaussian([]float64{1, 2}, 1, 2); err == nil {
+		t.Error("one point: no error")
+	}
+	if _, err := FitDiagGaussian([]float64{1, math.NaN(), 2, 3}, 2, 2); err == nil {
+		t.Error("NaN: no error")
+	}
+	g, err := FitDiagGaussian([]float64{0, 1, 0, 3, 0, 5}, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Mean[1] != 3 || g.Std[1] != 2 || !(g.Std[0] > 0) || math.Abs(g.Std[0]-0.01*math.Sqrt(2)) > 1e-12 {
+		t.Errorf("fit %+v", g)
+	}
+}

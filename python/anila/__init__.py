@@ -26,6 +26,7 @@ from __future__ import annotations
 from . import datasets, distributed, energies, metrics, nn, settings
 from ._lib import capi as _capi
 from ._validate import check_int as _check_int
+from .arviz_io import to_arviz
 from .energies import sample
 from .errors import DistributedError, DivergenceError
 from .estimator import EBM
@@ -68,6 +69,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'anila' has no attribute {name!r}")
 
 
-__all__ = ["train", "new_model", "from_torch", "load", "Model", "EBM", "sample", "datasets", "energies", "metrics", "nn",
+__all__ = ["train", "new_model", "from_torch", "load", "Model", "EBM", "sample", "to_arviz", "datasets", "energies", "metrics", "nn",
            "settings", "parameters",
            "DivergenceError", "DistributedError", "distributed", "model_defaults", "resume", "set_num_threads", "get_num_threads", "blas", "__version__"]

@@ -70,6 +70,7 @@ _SIGNATURES = {
     "anila_fid": (_vp, _c_ll, _vp, _c_ll, _c_ll, _vp),
     "anila_frechet": (_vp, _vp, _vp, _vp, _c_ll, _vp),
     "anila_data_summary": (_vp, _c_ll, _c_ll, ctypes.c_int, _vp),
+    "anila_ais_new": (_c_ll, _cp, _vp, _c_ll, _c_ll, _vp, _c_ll, _vp),
 }
 _ERRLEN = 2048
 

@@ -121,6 +121,36 @@ def fashion_mnist(split: str = "train", path: str = FASHION_MNIST_DIR, return_la
     return _load_images("idx", [img, lab], return_labels)
 
 
+def digits(size: int = 28, return_labels: bool = False):
+    """scikit-learn's 1,797 handwritten digits (8×8, shipped inside its wheel: offline),
+    resized bilinearly to size×size and scaled to [-1, 1] like `fashion_mnist`: images
+    (1797, size, size) float32. An out-of-distribution set for Fashion-MNIST models. Needs
+    scikit-learn."""
+    import importlib.util
+    import os
+
+    if not isinstance(size, int) or size < 2:
+        raise ValueError(f"size must be an int >= 2, got {size!r}")
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("digits() needs scikit-learn's data file: pip install scikit-learn")
+    # read the file scikit-learn's load_digits reads, without importing scikit-learn (whose
+    # import takes seconds)
+    path = os.path.join(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz")
+    raw = np.loadtxt(path, delimiter=",")
+    img = raw[:, :64].reshape(-1, 8, 8) / 16.0  # (n, 8, 8) in [0, 1]
+    target = raw[:, 64].astype(np.uint8)
+    # bilinear resampling with pixel centres aligned
+    src = (np.arange(size) + 0.5) * 8 / size - 0.5
+    i0 = np.clip(np.floor(src).astype(int), 0, 7)
+    i1 = np.clip(i0 + 1, 0, 7)
+    w = np.clip(src - i0, 0, 1)
+    rows = img[:, i0, :] * (1 - w)[None, :, None] + img[:, i1, :] * w[None, :, None]
+    out = rows[:, :, i0] * (1 - w)[None, None, :] + rows[:, :, i1] * w[None, None, :]
+    out = (2 * out - 1).astype(np.float32)
+    return (out, target) if return_labels else out
+
+
 def cifar10(path, return_labels: bool = False):
     """CIFAR-10 from its binary batches: path is a folder (all data_batch_*.bin) or a list
     of .bin files; images (N, 3, 32, 32) float32 in [-1, 1]."""

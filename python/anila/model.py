@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from . import convert, distributed, nn, sampling
+from . import convert, distributed, likelihood, nn, sampling
 from ._chunks import Interrupted, in_chunks, stoppable
 from ._lib import capi, carray, cfunc, check_process, close_handle, go_floats, gocall, ptr
 from ._validate import as_points, check_bool, check_choice, check_float, check_int, check_seed, jsonable
@@ -154,6 +154,17 @@ class Model:
         if X.shape[0]:
             cfunc("anila_energy", h, ptr(X), X.shape[0], X.shape[1], ptr(f), ptr(g))
         return self._shaped(g)
+
+    def log_likelihood(self, X, log_z=None, **ais) -> np.ndarray:
+        """log p(x) = f(x) − log Z for each row of X (n, dim), float64, shape (n,). log_z: a
+        number or the `LogPartition` of `anila.metrics.log_partition(model)`; None computes
+        it here with log_partition's defaults and `ais` (its keyword arguments)."""
+        f = self.energy(X)
+        if log_z is None:
+            log_z = likelihood.log_partition(self, **ais)
+        elif ais:
+            raise TypeError(f"log_likelihood: {sorted(ais)} are log_partition's arguments, used only without log_z")
+        return likelihood.log_likelihood(f, log_z)
 
     def param_grad(self, X, weights=None) -> np.ndarray:
         """∇θ Σ_i w_i f(x_i): the gradient of a weighted sum of energies with respect to the

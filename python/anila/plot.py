@@ -1,6 +1,8 @@
 """Plots with matplotlib (an optional dependency): samples against data, energy landscapes,
-training histories, the side-by-side comparison the demo writes, image grids, and rows of
-images for conditional sampling (originals, what the sampler saw, what it filled in)."""
+training histories, the side-by-side comparison the demo writes, image grids, rows of
+images for conditional sampling (originals, what the sampler saw, what it filled in), and
+diagnostics: energy histograms of data, samples and noise, and chain traces, rank plots and
+autocorrelations."""
 
 from __future__ import annotations
 
@@ -218,4 +220,93 @@ def image_rows(rows: dict, path=None, ncol: int | None = None, size: float = 0.9
     fig.subplots_adjust(wspace=0.05, hspace=0.05, left=1.1 / (size * n + 1.2))
     if path:
         fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
+
+
+def energy_histogram(model, sets: dict, path=None, bins: int = 60, ax=None, title=None):
+    """Histograms of the energy f(x) of several point sets under a model, overlaid: e.g.
+    {"data": X, "samples": model.sample(...), "noise": U}. A healthy EBM gives data and
+    its samples overlapping histograms, well above noise; samples far above the data mean
+    the sampler overshoots (or the model diverges), far below that it has not mixed. Saved to
+    path if given; returns the figure."""
+    plt = _plt()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    else:
+        fig = ax.figure
+    energies = {name: np.asarray(model.energy(X), dtype=float) for name, X in sets.items()}
+    finite = np.concatenate([e[np.isfinite(e)] for e in energies.values()])
+    if finite.size == 0:
+        raise ValueError("no finite energies to plot")
+    lo, hi = np.percentile(finite, [0.5, 99.5])
+    edges = np.linspace(lo, hi, bins + 1)
+    for i, (name, e) in enumerate(energies.items()):
+        ax.hist(np.clip(e, lo, hi), bins=edges, alpha=0.45, density=True, color=f"C{i}",
+                label=f"{name} (mean {np.mean(e):.3g})")
+    ax.set_xlabel("energy f(x) (log density + log Z)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=8)
+    ax.set_title(title or "energies", fontsize=10)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def _autocorr(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Autocorrelation of a 1-D series at lags 0..max_lag (by FFT)."""
+    x = x - x.mean()
+    n = len(x)
+    f = np.fft.rfft(x, 2 * n)
+    ac = np.fft.irfft(f * np.conj(f))[: max_lag + 1]
+    return ac / ac[0] if ac[0] > 0 else np.zeros(max_lag + 1)
+
+
+def chains(trace, coords=None, path=None, max_lag: int = 100, names=None):
+    """Per-coordinate chain diagnostics, one row per coordinate: the traces of every chain,
+    rank plots (histograms of each chain's draws' ranks among all chains': flat when the
+    chains agree), and the autocorrelation by lag (mean over chains). trace: (steps, chains,
+    dim) as `Model.sample(..., trace=True)` returns (image-shaped traces are flattened),
+    or (steps, chains) for one scalar. coords: the coordinates to show (default: the first
+    three). Saved to path if given; returns the figure."""
+    plt = _plt()
+    t = np.asarray(trace, dtype=float)
+    if t.ndim == 2:
+        t = t[:, :, None]
+    if t.ndim > 3:
+        t = t.reshape(t.shape[0], t.shape[1], -1)
+    if t.ndim != 3 or t.shape[0] < 4:
+        raise ValueError(f"trace must be (steps >= 4, chains, dim), got shape {np.shape(trace)}")
+    steps, nchain, dim = t.shape
+    coords = list(range(min(3, dim))) if coords is None else [int(c) for c in coords]
+    for c in coords:
+        if not 0 <= c < dim:
+            raise ValueError(f"coords: {c} is not a coordinate of dimension {dim}")
+    names = names or [f"x[{c}]" for c in coords]
+    fig, axes = plt.subplots(len(coords), 3, figsize=(12, 2.6 * len(coords)), squeeze=False)
+    lag = min(max_lag, steps - 1)
+    for row, (c, name) in enumerate(zip(coords, names)):
+        x = t[:, :, c]
+        for k in range(nchain):
+            axes[row, 0].plot(x[:, k], lw=0.6, alpha=0.7)
+        axes[row, 0].set_title(f"{name}: traces", fontsize=10)
+        axes[row, 0].set_xlabel("step")
+        order = np.argsort(x.ravel(), kind="mergesort")
+        ranks = np.empty(order.size)
+        ranks[order] = np.arange(order.size)
+        ranks = ranks.reshape(steps, nchain)
+        edges = np.linspace(0, order.size, 21)
+        shown = min(nchain, 8)
+        for k in range(shown):
+            axes[row, 1].hist(ranks[:, k], bins=edges, histtype="step", lw=1)
+        axes[row, 1].axhline(steps / 20, color="k", lw=0.8, ls="--")
+        axes[row, 1].set_title(f"{name}: rank plot ({shown} chains; flat is good)", fontsize=10)
+        ac = np.mean([_autocorr(x[:, k], lag) for k in range(nchain)], axis=0)
+        axes[row, 2].plot(np.arange(lag + 1), ac, lw=1.2)
+        axes[row, 2].axhline(0, color="k", lw=0.6)
+        axes[row, 2].set_title(f"{name}: autocorrelation", fontsize=10)
+        axes[row, 2].set_xlabel("lag")
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110)
     return fig

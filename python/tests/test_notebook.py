@@ -75,3 +75,33 @@ def test_sampling_notebook_runs(tmp_path):
     assert max(abs(a - b) for a, b in zip(w, (0.1, 0.2, 0.3, 0.4))) < 0.05, tempered
     images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
     assert images >= 2, f"{images} figures"
+
+
+EVALUATION = os.path.join(os.path.dirname(__file__), "..", "..", "notebooks", "evaluation.ipynb")
+#: The evaluation notebook's budgets, replaced here: its rings iterations, its Fashion-MNIST
+#: training seconds and AIS distributions.
+EVALUATION_BUDGETS = {"iterations = 1500": "iterations = 100", "seconds = 120": "seconds = 2",
+                      "distributions = 300": "distributions = 20"}
+
+
+def test_evaluation_notebook_runs(tmp_path):
+    """The evaluation notebook runs on a small budget: AIS reports a bracket beside the grid's
+    log Z, bits per dimension come out, the OOD table has its three rows, and the
+    diagnostic figures are drawn."""
+    nb = nbformat.read(EVALUATION, as_version=4)
+    for old, new in EVALUATION_BUDGETS.items():
+        cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert len(cells) == 1, f"the notebook's budget line {old!r} changed: update EVALUATION_BUDGETS"
+        cells[0].source = cells[0].source.replace(old, new)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), "a cell did not run"
+    texts = "\n".join(_text(c) for c in code)
+    assert "log Z in [" in texts and "grid quadrature:" in texts
+    assert "bits/dim" in texts and "held-out NLL" in texts
+    for row in ("uniform noise", "digits (scikit-learn, 28×28)", "Fashion-MNIST upside down"):
+        assert row in texts
+    images = sum(1 for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert images >= 3, f"{images} figures"  # energy histogram, history, chains
