@@ -9,8 +9,9 @@ writes its section of study/results.md between its markers, and study/results/li
    quadrature on a fine grid, for AniLA and SGLD;
 3. Fashion-MNIST ConvNets trained with AniLA and SGLD (the study's image settings): bits per
    dimension of 1,000 dequantised test images, with the bracket;
-4. ebmkit 0.16's ais_log_z / reverse_ais_log_z on the same models (anila's weights in a torch
-   module), the same base, start points and budget: bracket and seconds, both sides in one run.
+4. ebmkit 0.16's ais_log_z / reverse_ais_log_z on the same models (the rings MLP and the AniLA
+   ConvNet, anila's weights in a torch module), the same base, start points and budget:
+   bracket and seconds, both sides in one run.
 """
 
 from __future__ import annotations
@@ -109,6 +110,23 @@ def _fashion_models(args):
     return out
 
 
+def _fashion_figures(m, sampler, test):
+    """The diagnostics of a Fashion-MNIST model: energy histograms of test images, samples
+    and noise, with the training curves; and 4 pixels' chains (study/likelihood-*.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    S = m.sample(500, init="buffer", steps=100, seed=0)
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(500,) + test.shape[1:]).astype(np.float32)
+    anila.plot.energy_histogram(m, {"test images": test[:500], "samples (buffer + 100 steps)": S, "uniform noise": noise},
+                                path=os.path.join(HERE, f"likelihood-energies-{sampler}.png"),
+                                title=f"Fashion-MNIST ConvNet ({sampler}): energies")
+    anila.plot.history(m, path=os.path.join(HERE, f"likelihood-history-{sampler}.png"))
+    T = m.sample(8, init="buffer", steps=400, trace=True, seed=1)
+    anila.plot.chains(T, coords=[14 * 28 + 14, 10 * 28 + 14, 20 * 28 + 8], names=["pixel (14, 14)", "pixel (10, 14)",
+                      "pixel (20, 8)"], path=os.path.join(HERE, f"likelihood-chains-{sampler}.png"))
+
+
 def section_fashion(args, models):
     test = anila.datasets.fashion_mnist("test")[:1000]
     deq = (test + np.random.default_rng(0).uniform(0, BIN, size=test.shape)).astype(np.float32)
@@ -125,6 +143,7 @@ def section_fashion(args, models):
                  bpd_from_upper=anila.metrics.bits_per_dim(f - lp.bracket[1], 784, BIN),
                  bpd_from_lower=anila.metrics.bits_per_dim(f - lp.bracket[0], 784, BIN))
         rows.append(r)
+        _fashion_figures(m, sampler, test)
         print(f"fashion {sampler}: {lp}, bits/dim [{r['bpd_from_upper']:.3f}, "
               f"{r['bpd_from_lower']:.3f}] ({lp.seconds:.0f} s)", flush=True)
     return rows
@@ -171,7 +190,8 @@ def section_ebmkit(args, models):
     rows = []
     rings, _, lim = _toy_model("rings", "anila", args.toy_iterations)
     cases = [("rings (2-D MLP)", rings, anila.metrics.log_normaliser(rings, lim, resolution=1000), 500, 128)]
-    cases += [(f"Fashion-MNIST ConvNet ({s})", m, None, args.image_distributions, args.chains) for s, m in models.items()]
+    cases += [(f"Fashion-MNIST ConvNet ({s})", m, None, args.image_distributions, args.chains)
+              for s, m in models.items() if s == "anila"]
     for name, m, truth, dist, chains in cases:
         starts = m.sample(chains, steps=1000, init="data" if m.image_shape is None else "buffer", sampler="hmc",
                           leapfrog=10, seed=5)
