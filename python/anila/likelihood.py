@@ -75,7 +75,9 @@ class LogPartition:
 
     @property
     def width(self) -> float:
-        """The bracket's width in nats (inf without a reverse run)."""
+        """The bracket's width in nats (inf without a reverse run; negative when the reverse
+        estimate lies below the forward one beyond their errors: its start points were not
+        draws of the target)."""
         lo, hi = self.bracket
         return hi - lo
 
@@ -86,6 +88,10 @@ class LogPartition:
         lo, hi = self.bracket
         if self.upper is None:
             return f"log Z ≥ {lo:.3f} (forward AIS {self.lower:.3f} ± {self.lower_se:.3f}; no reverse run)"
+        if hi < lo:
+            return (f"log Z ≥ {lo:.3f} (forward {self.lower:.3f} ± {self.lower_se:.3f}); the reverse estimate "
+                    f"{self.upper:.3f} ± {self.upper_se:.3f} from {self.reverse_from} lies below it: those start "
+                    "points are not draws of the target")
         return (f"log Z in [{lo:.3f}, {hi:.3f}] (width {self.width:.3f} nat): forward {self.lower:.3f} ± "
                 f"{self.lower_se:.3f}, reverse {self.upper:.3f} ± {self.upper_se:.3f} from {self.reverse_from}")
 
@@ -233,7 +239,12 @@ def _bracket(energy, handle, dim, request, points, reverse, reverse_steps, tempe
         seconds=time.perf_counter() - t0, base_mean=mean, base_std=std,
         forward_log_weights=np.asarray([_nan(v) for v in fwd["log_weights"]]),
         reverse_log_weights=None if rev is None else np.asarray([_nan(v) for v in rev["log_weights"]]))
-    if rev is not None and not res.width <= WIDE_BRACKET:
+    if rev is not None and res.bracket[1] < res.bracket[0]:
+        warnings.warn(f"AIS estimates disagree: reverse {res.upper:.3f} is below forward {res.lower:.3f} beyond their "
+                      "errors, so the reverse start points are not draws of the model (its samplers have not reached "
+                      "its distribution): read the forward estimate as a lower bound, and draw better start points "
+                      "(more reverse_steps, or exact draws)", WideBracketWarning, stacklevel=2)
+    elif rev is not None and not res.width <= WIDE_BRACKET:
         warnings.warn(f"AIS bracket [{res.bracket[0]:.3f}, {res.bracket[1]:.3f}] is {res.width:.3f} nat wide "
                       f"(> {WIDE_BRACKET}): "
                       "more distributions or chains are needed before log Z can be reported", WideBracketWarning,

@@ -152,3 +152,13 @@ def test_ood_auroc_is_the_pairwise_probability():
         ood_auroc(a, [np.nan])
     with pytest.raises(ValueError, match="scores_in is empty"):
         ood_auroc([], b)
+
+
+def test_reverse_starts_far_from_the_target_are_flagged():
+    """Reverse AIS from points that are not draws of the target (all at one far corner) lands
+    below the forward estimate: the result says so and warns, instead of a negative width."""
+    g = anila.energies.Gaussian(np.zeros(2), np.eye(2))
+    bad = np.full((16, 2), 6.0)  # 6 standard deviations out
+    with pytest.warns(WideBracketWarning, match="not draws of the model"):
+        lp = log_partition(g, base=(np.zeros(2), np.full(2, 2.0)), reverse=bad, distributions=10, chains=16)
+    assert lp.bracket[1] < lp.bracket[0] and "not draws of the target" in str(lp)
