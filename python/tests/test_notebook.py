@@ -23,6 +23,22 @@ def _text(cell):
     return "".join(out)
 
 
+def _run(path, budgets, tmp_path):
+    """Execute the notebook at path with each budget line (old -> new) replaced, after
+    checking that each occurs once; return its code cells and their text output."""
+    nb = nbformat.read(path, as_version=4)
+    for old, new in budgets.items():
+        cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
+        assert len(cells) == 1, f"the notebook's budget line {old!r} changed: update the test's budget"
+        cells[0].source = cells[0].source.replace(old, new)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), "a cell did not run"
+    return code, "\n".join(_text(c) for c in code)
+
+
 #: The notebook's training budget here (its own is the defaults' 6,600 iterations).
 ITERATIONS = 100
 BUDGET = 'iterations = anila.model_defaults()["iterations"]   # 6,600'
@@ -31,16 +47,7 @@ BUDGET = 'iterations = anila.model_defaults()["iterations"]   # 6,600'
 def test_quickstart_notebook_runs(tmp_path):
     """The notebook runs on a small budget: its line that sets the iteration count is
     replaced, and nothing else."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and BUDGET in c.source]
-    assert len(cells) == 1, "the notebook's budget line changed: update BUDGET"
-    cells[0].source = cells[0].source.replace(BUDGET, f"iterations = {ITERATIONS}")
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()  # raises CellExecutionError on the first failing cell
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "a cell did not run"
-    texts = "\n".join(_text(c) for c in code)
+    code, texts = _run(NOTEBOOK, {BUDGET: f"iterations = {ITERATIONS}"}, tmp_path)
     assert "same energies: True" in texts
     assert f"iterations after fit_more: {ITERATIONS + 100}" in texts  # the run, then 100 more
     assert "AniLA" in texts and "SGLD" in texts
@@ -58,16 +65,7 @@ def test_sampling_notebook_runs(tmp_path):
     """The sampling notebook runs with a few seconds of training: HMC and MALA report their
     adapted steps, tempering recovers the mode weights that MALA misses, and inpainting
     leaves the observed halves unchanged."""
-    nb = nbformat.read(SAMPLING, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and SAMPLING_BUDGET in c.source]
-    assert len(cells) == 1, "the notebook's budget line changed: update SAMPLING_BUDGET"
-    cells[0].source = cells[0].source.replace(SAMPLING_BUDGET, "seconds = 3")
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "a cell did not run"
-    texts = "\n".join(_text(c) for c in code)
+    code, texts = _run(SAMPLING, {SAMPLING_BUDGET: "seconds = 3"}, tmp_path)
     assert "HMC, L = 20" in texts and "MALA" in texts
     assert "top halves unchanged: True" in texts
     tempered = [ln for ln in texts.splitlines() if ln.startswith("MALA with tempering")][0]
@@ -88,17 +86,7 @@ def test_evaluation_notebook_runs(tmp_path):
     """The evaluation notebook runs on a small budget: AIS reports a bracket beside the grid's
     log Z, bits per dimension come out, the OOD table has its three rows, and the
     diagnostic figures are drawn."""
-    nb = nbformat.read(EVALUATION, as_version=4)
-    for old, new in EVALUATION_BUDGETS.items():
-        cells = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
-        assert len(cells) == 1, f"the notebook's budget line {old!r} changed: update EVALUATION_BUDGETS"
-        cells[0].source = cells[0].source.replace(old, new)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.get("execution_count") for c in code), "a cell did not run"
-    texts = "\n".join(_text(c) for c in code)
+    code, texts = _run(EVALUATION, EVALUATION_BUDGETS, tmp_path)
     assert "log Z in [" in texts and "grid quadrature:" in texts
     assert "bits/dim" in texts and "held-out NLL" in texts
     for row in ("uniform noise", "digits (scikit-learn, 28×28)", "Fashion-MNIST upside down"):
